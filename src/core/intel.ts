@@ -80,5 +80,9 @@ export interface ScreeningResult {
 }
 
 export interface Screener {
-  screen(query: ScreeningQuery): ScreeningResult;
+  /**
+   * `resolveOrg` turns an owner's `org_id` into that org's own query, so ownership through
+   * other orgs counts toward the 50% rule.
+   */
+  screen(query: ScreeningQuery, opts?: { resolveOrg?: (orgId: string) => ScreeningQuery | undefined }): ScreeningResult;
 }
