@@ -1,0 +1,11 @@
+/**
+ * @module core
+ * Domain types (interchange records, decisions, actions), port interfaces and errors. No I/O:
+ * every other part may import this one, and this one imports no other.
+ */
+export * from './interchange.js';
+export * from './errors.js';
+export * from './ports.js';
+export * from './intel.js';
+export * from './policy.js';
+export * from './features.js';
