@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { createReadThroughCache } from './cache.js';
+
+describe('read-through cache', () => {
+  it('loads once, serves fresh entries without loading, and refreshes stale ones in the background', async () => {
+    let t = 0;
+    let loads = 0;
+    let value = 'v1';
+    const c = createReadThroughCache<string>(async () => (loads++, value), { ttlMs: 100, max: 10, now: () => t });
+    expect(await c.get('a')).toBe('v1');
+    expect(await c.get('a')).toBe('v1');
+    expect(loads).toBe(1);
+    value = 'v2';
+    t = 150;
+    expect(await c.get('a')).toBe('v1'); // stale served at once
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toBe(2);
+    expect(await c.get('a')).toBe('v2');
+  });
+  it('coalesces concurrent loads and forgets invalidated entries', async () => {
+    let loads = 0;
+    const c = createReadThroughCache<number>(async () => ++loads, { ttlMs: 1000, max: 10, now: () => 0 });
+    const [a, b] = await Promise.all([c.get('k'), c.get('k')]);
+    expect([a, b, loads]).toEqual([1, 1, 1]);
+    c.invalidate('k');
+    expect(await c.get('k')).toBe(2);
+  });
+  it('caches null (unknown ids) and evicts the oldest entry past max', async () => {
+    let loads = 0;
+    const c = createReadThroughCache<number>(async (id) => (loads++, id === 'x' ? null : 1), { ttlMs: 1000, max: 2, now: () => 0 });
+    expect(await c.get('x')).toBeNull();
+    expect(await c.get('x')).toBeNull();
+    expect(loads).toBe(1);
+    await c.get('y');
+    await c.get('z');
+    expect(c.peek('x')).toBeUndefined();
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * A read-through cache for the request path: a fresh entry is returned synchronously; a stale
+ * one is returned at once and refreshed in the background (so a revocation or a risk change
+ * made by another process lands within `ttlMs`), a missing one is loaded and awaited.
+ */
+export interface ReadThroughCache<T> {
+  /** The cached value when present (fresh or stale), else undefined without loading. */
+  peek(id: string): T | null | undefined;
+  get(id: string): Promise<T | null>;
+  /** Drops an entry (after a change made in this process). */
+  invalidate(id: string): void;
+  set(id: string, value: T | null): void;
+}
+
+export function createReadThroughCache<T>(
+  load: (id: string) => Promise<T | null>,
+  opts: { ttlMs: number; max: number; now: () => number; onError?: (err: unknown) => void },
+): ReadThroughCache<T> {
+  const entries = new Map<string, { value: T | null; at: number; refreshing: boolean }>();
+  const inflight = new Map<string, Promise<T | null>>();
+
+  const fetch = (id: string): Promise<T | null> => {
+    let p = inflight.get(id);
+    if (p) return p;
+    p = load(id).then(
+      (value) => {
+        inflight.delete(id);
+        if (entries.size >= opts.max) entries.delete(entries.keys().next().value as string);
+        entries.set(id, { value, at: opts.now(), refreshing: false });
+        return value;
+      },
+      (err: unknown) => {
+        inflight.delete(id);
+        const e = entries.get(id);
+        if (e) e.refreshing = false;
+        throw err;
+      },
+    );
+    inflight.set(id, p);
+    return p;
+  };
+
+  return {
+    peek: (id) => entries.get(id)?.value,
+    async get(id) {
+      const e = entries.get(id);
+      if (!e) return fetch(id);
+      if (!e.refreshing && opts.now() - e.at > opts.ttlMs) {
+        e.refreshing = true;
+        fetch(id).catch((err: unknown) => opts.onError?.(err));
+      }
+      return e.value;
+    },
+    invalidate: (id) => void entries.delete(id),
+    set: (id, value) => void entries.set(id, { value, at: opts.now(), refreshing: false }),
+  };
+}
