@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/*.test.ts'],
           exclude: ['src/**/*.services.test.ts', 'src/store/scaled/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

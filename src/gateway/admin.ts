@@ -27,6 +27,7 @@ import type {
   UsageEvent,
 } from '../core/index.js';
 import { issueKey, randomId } from './keys.js';
+import { compileGlob } from '../policy/index.js';
 import type { GatewayInternals, Logger } from './server.js';
 
 export interface AdminDeps {
@@ -66,7 +67,15 @@ const KeyInput = z.strictObject({
   account_id: z.string().min(1),
   name: z.string().max(200).optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
-  allowed_models: z.array(z.string().min(1)).max(100).optional(),
+  allowed_models: z
+    .array(
+      z.string().min(1).superRefine((g, ctx) => {
+        const r = compileGlob(g);
+        if (!r.ok) ctx.addIssue({ code: 'custom', message: r.problem });
+      }),
+    )
+    .max(100)
+    .optional(),
 });
 const RotateInput = z.strictObject({ overlap_seconds: z.number().int().min(0).max(30 * 86400).default(86400) });
 const ActionInput = z.strictObject({

@@ -31,6 +31,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { GatewayConfig } from './config.js';
 import { keyUnusable, parseKey, presentedKey, secretMatches } from './keys.js';
 import { clientAddress } from './client-ip.js';
+import { compileGlob } from '../policy/index.js';
 import { currentPeriods, type LimitOutcome, checkLimits, debitTokens } from './limits.js';
 
 export interface Route {
@@ -525,13 +526,16 @@ function safeLookup(intel: IpIntel, ip: string) {
   }
 }
 
-/** `claude-opus-*` style globs in a key's allowed models. */
+const globCache = new Map<string, RegExp | null>();
+/** A key's allowed models are globs (`claude-haiku-*`), compiled once with the policy's glob syntax. */
 export function modelMatches(pattern: string, model: string): boolean {
-  if (!pattern.includes('*')) return pattern === model;
-  const prefix = pattern.slice(0, pattern.indexOf('*'));
-  if (pattern.endsWith('*') && pattern.indexOf('*') === pattern.length - 1) return model.startsWith(prefix);
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(model);
+  let re = globCache.get(pattern);
+  if (re === undefined) {
+    const g = compileGlob(pattern);
+    re = g.ok ? g.regex : null;
+    if (globCache.size < 10_000) globCache.set(pattern, re);
+  }
+  return re ? re.test(model) : pattern === model;
 }
 
 function isTimeout(err: unknown): boolean {
