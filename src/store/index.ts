@@ -5,8 +5,9 @@
  * delivery (`openSqliteBus`), rate-limit and budget counters (`createMemoryCounters`,
  * `openSqliteCounters`), the enforcement state pushed to gateways
  * (`openSqliteEnforcementState`), and the gateway's local durable outbox (`openOutbox`,
- * used by both profiles). The scaled-out adapters (PostgreSQL, Redis, NATS JetStream) will
- * live in `scaled/` and pass the same contract suites in `contract/`. Durability guarantees
+ * used by both profiles). The scaled-out adapters (PostgreSQL, Redis, NATS JetStream) live
+ * in `scaled/`, load their client libraries only when opened, and pass the same contract suites
+ * in `contract/`. Durability guarantees
  * and the schema are described in docs/store.md.
  */
 export { openDatabase, migrate, GroupCommit } from './embedded/sqlite.js';
@@ -21,3 +22,17 @@ export { openSqliteEnforcementState, ENFORCEMENT_MIGRATIONS } from './embedded/e
 export type { SqliteEnforcementStateOptions } from './embedded/enforcement-state.js';
 export { openOutbox, OUTBOX_MIGRATIONS } from './embedded/outbox.js';
 export type { Outbox, OutboxOptions, RelayOptions } from './embedded/outbox.js';
+// Scaled-out adapters (PostgreSQL, Redis, NATS JetStream); see docs/scale-out.md.
+export { openPostgresStore } from './scaled/postgres-store.js';
+export type { PostgresStore, PostgresStoreOptions } from './scaled/postgres-store.js';
+export { migratePostgres, PG_STORE_MIGRATIONS, PG_ENFORCEMENT_MIGRATIONS } from './scaled/migrations.js';
+export type { PgMigration } from './scaled/pg.js';
+export { openRedisCounters } from './scaled/redis-counters.js';
+export type { RedisCountersOptions } from './scaled/redis-counters.js';
+export { openClusterEnforcementState } from './scaled/redis-enforcement-state.js';
+export type { ClusterEnforcementStateOptions } from './scaled/redis-enforcement-state.js';
+export { openNatsBus, partitionOf } from './scaled/nats-bus.js';
+export type { NatsBus, NatsBusOptions, ParkedNatsMessage } from './scaled/nats-bus.js';
+// Cases, alerts and the audit log (embedded); see docs/cases.md and docs/audit.md.
+export { openSqliteCaseStore, CASE_MIGRATIONS } from './embedded/case-store.js';
+export type { SqliteCaseStore, SqliteCaseStoreOptions } from './embedded/case-store.js';
