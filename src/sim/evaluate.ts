@@ -1,0 +1,207 @@
+/**
+ * `warden eval`: simulate → analyze → score, for each scenario and each analyzer on the same
+ * world (the two baselines now; the detection engine plugs in as another `NamedAnalyzer`).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Account, UsageEvent, ValidationError, Watchlist, type AccountVerdict } from '../core/index.js';
+import { readVerdictAccounts } from './verdicts-reader.js';
+import { baselines, type NamedAnalyzer } from './baselines.js';
+import { readJsonl, type ReadIssue } from './jsonl.js';
+import type { Scenario } from './scenario.js';
+import { score, SimTruth, type ScoreReport } from './score.js';
+import { simulate, type SimProgress } from './simulate.js';
+import type { SimSampler } from './networks.js';
+
+export interface EvalScenario {
+  name: string;
+  split?: 'train' | 'heldout';
+  scenario: Scenario;
+}
+
+export interface EvalOptions {
+  sampler: SimSampler;
+  /** Worlds and reports go under `<outDir>/<scenario name>/`. */
+  outDir: string;
+  /** Defaults to both baselines. */
+  analyzers?: NamedAnalyzer[];
+  promptDir?: string;
+  onProgress?: (p: SimProgress & { scenario: string; step: 'simulate' | 'analyze'; analyzer?: string }) => void;
+}
+
+export interface EvalRun {
+  scenario: string;
+  split?: 'train' | 'heldout';
+  dir: string;
+  accounts: number;
+  events: number;
+  results: { analyzer: string; description: string; seconds: number; report: ScoreReport }[];
+}
+
+export interface EvalReport {
+  generated_at: string;
+  runs: EvalRun[];
+}
+
+/** Reads a world directory's files (accounts in memory, events as a stream). */
+export async function readWorld(dir: string, opts: { onIssue?: (i: ReadIssue) => void; strict?: boolean } = {}) {
+  const pick = (base: string): string => {
+    const f = join(dir, `${base}.jsonl`);
+    return existsSync(f) ? f : `${f}.gz`;
+  };
+  const accounts: Account[] = [];
+  for await (const a of readJsonl(pick('accounts'), Account, opts)) accounts.push(a);
+  return {
+    accounts,
+    events: (): AsyncIterable<UsageEvent> => readJsonl(pick('events'), UsageEvent, opts),
+    truth: async (): Promise<SimTruth> => parseJsonFile(join(dir, 'truth.json'), SimTruth),
+    /** The world's watchlist.yaml, or undefined when the directory has none. */
+    watchlist: async (): Promise<Watchlist | undefined> => {
+      const f = join(dir, 'watchlist.yaml');
+      if (!existsSync(f)) return undefined;
+      const r = Watchlist.safeParse(parseYaml(await readFile(f, 'utf8')));
+      if (!r.success) throw new ValidationError(`${f}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return r.data;
+    },
+  };
+}
+
+async function parseJsonFile<T>(file: string, schema: { safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ValidationError(`${file}: not JSON (${(e as Error).message})`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+    throw new ValidationError(`${file}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  return r.data;
+}
+
+/**
+ * `warden score --verdicts FILE --truth FILE`. The verdicts are read as a stream and kept only
+ * as what scoring needs (action, attribution, first flag, end-user ids), so a verdicts file
+ * larger than memory can be scored.
+ */
+export async function scoreFiles(verdictsFile: string, truthFile: string): Promise<ScoreReport> {
+  const truth = await parseJsonFile(truthFile, SimTruth);
+  const accounts: AccountVerdict[] = [];
+  for await (const v of readVerdictAccounts(verdictsFile)) {
+    accounts.push({
+      account_id: v.account_id,
+      risk: v.risk,
+      labels: [],
+      recommended_action: v.recommended_action,
+      attributed_entity: v.attributed_entity ?? null,
+      ...(v.first_flagged_at ? { first_flagged_at: v.first_flagged_at } : {}),
+      ...(v.end_user_ids?.length ? { end_user_ids: v.end_user_ids.slice(0, 1) } : {}),
+      reasons: [],
+    });
+  }
+  return score({ accounts }, truth);
+}
+
+export async function evaluate(scenarios: EvalScenario[], opts: EvalOptions): Promise<EvalReport> {
+  const analyzers = opts.analyzers ?? baselines();
+  const runs: EvalRun[] = [];
+  for (const sc of scenarios) {
+    const dir = join(opts.outDir, sc.name.replace(/[^a-zA-Z0-9_-]+/g, '_'));
+    const sim = await simulate(sc.scenario, dir, {
+      sampler: opts.sampler,
+      ...(opts.promptDir ? { promptDir: opts.promptDir } : {}),
+      onProgress: (p) => opts.onProgress?.({ ...p, scenario: sc.name, step: 'simulate' }),
+    });
+    const world = await readWorld(dir);
+    const truth = await world.truth();
+    const watchlist = await world.watchlist();
+    const run: EvalRun = { scenario: sc.name, ...(sc.split ? { split: sc.split } : {}), dir, accounts: sim.accounts, events: sim.events, results: [] };
+    for (const a of analyzers) {
+      opts.onProgress?.({ phase: 'events', accounts: sim.accounts, events: 0, fraction: 0, scenario: sc.name, step: 'analyze', analyzer: a.name });
+      const t0 = performance.now();
+      const verdicts = await a.analyze({ accounts: world.accounts, events: world.events(), ...(watchlist ? { watchlist } : {}) });
+      const seconds = (performance.now() - t0) / 1000;
+      await writeFile(join(dir, `verdicts.${a.name}.json`), JSON.stringify(verdicts));
+      run.results.push({ analyzer: a.name, description: a.description, seconds, report: score(verdicts, truth) });
+    }
+    await writeFile(join(dir, 'eval.json'), JSON.stringify(run, null, 2));
+    runs.push(run);
+  }
+  const report: EvalReport = { generated_at: new Date().toISOString(), runs };
+  await writeFile(join(opts.outDir, 'eval.json'), JSON.stringify(report, null, 2));
+  return report;
+}
+
+const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(0)}%`);
+function pad(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
+}
+function ttd(d: { hours: number; requests: number | null } | null): string {
+  if (!d) return 'never';
+  return `${Number.isNaN(d.hours) ? '?' : d.hours.toFixed(1)}h/${d.requests ?? '?'}req`;
+}
+
+/** A plain-text table of one score report. */
+export function formatScoreTable(r: ScoreReport, title = ''): string {
+  const out: string[] = [];
+  if (title) out.push(title);
+  out.push(
+    `precision ${pct(r.precision)}  recall ${pct(r.recall)}  flagged ${r.flagged}  false positives ${r.false_positives}  benign blocked ${r.benign_blocked}  attribution ${pct(r.attribution.accuracy)} (errors on null-entity accounts: ${r.attribution.errors_on_null_entity})`,
+  );
+  const camp = [['campaign', 'accts', '≥monitor', '≥step_up', 'block', 'attrib', 'first flag', '90% flagged']];
+  for (const [g, c] of Object.entries(r.campaigns)) {
+    camp.push([g, String(c.accounts), pct(c.recall_at.monitor), pct(c.recall_at.step_up), pct(c.recall_at.block), c.entity ? pct(c.attribution.accuracy) : 'n/a', ttd(c.time_to_detect.first), ttd(c.time_to_detect.p90)]);
+  }
+  out.push(pad(camp));
+  const ben = [['benign population', 'accts', 'FP', 'FP rate', 'blocked', 'attrib err']];
+  for (const [g, b] of Object.entries(r.populations)) {
+    ben.push([g, String(b.accounts), String(b.false_positives), pct(b.fp_rate), String(b.blocked), String(b.attribution_errors)]);
+    if (b.reseller_customer_traffic) {
+      const rc = b.reseller_customer_traffic;
+      ben.push([`  of which reseller_customer_traffic`, String(rc.accounts), `monitor+ids ${rc.monitored_with_end_users}`, '', String(rc.blocked), '']);
+    }
+  }
+  out.push(pad(ben));
+  return out.join('\n\n');
+}
+
+/** The eval table: one section per scenario and analyzer, then a held-out summary. */
+export function formatEvalTable(report: EvalReport): string {
+  const parts: string[] = [];
+  for (const run of report.runs) {
+    for (const res of run.results) {
+      parts.push(
+        formatScoreTable(
+          res.report,
+          `== ${run.scenario}${run.split ? ` [${run.split}]` : ''} — ${res.analyzer} (${run.accounts} accounts, ${run.events} events, ${res.seconds.toFixed(1)} s)`,
+        ),
+      );
+    }
+  }
+  const summary = [['analyzer', 'split', 'runs', 'precision', 'recall', 'FP', 'benign blocked']];
+  const keys = new Map<string, { runs: number; flagged: number; tp: number; mal: number; fp: number; blocked: number }>();
+  for (const run of report.runs) {
+    for (const res of run.results) {
+      const k = `${res.analyzer}\u0000${run.split ?? 'all'}`;
+      const s = keys.get(k) ?? { runs: 0, flagged: 0, tp: 0, mal: 0, fp: 0, blocked: 0 };
+      s.runs++;
+      s.flagged += res.report.flagged;
+      s.tp += res.report.true_positives;
+      s.mal += res.report.malicious;
+      s.fp += res.report.false_positives;
+      s.blocked += res.report.benign_blocked;
+      keys.set(k, s);
+    }
+  }
+  for (const [k, s] of keys) {
+    const [a, split] = k.split('\u0000') as [string, string];
+    summary.push([a, split, String(s.runs), pct(s.flagged ? s.tp / s.flagged : null), pct(s.mal ? s.tp / s.mal : null), String(s.fp), String(s.blocked)]);
+  }
+  parts.push(`== summary (pooled over runs)\n\n${pad(summary)}`);
+  return parts.join('\n\n');
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { AccountVerdict } from '../core/index.js';
+import { score, type SimTruth } from './score.js';
+
+const v = (id: string, action: AccountVerdict['recommended_action'], extra: Partial<AccountVerdict> = {}): AccountVerdict => ({
+  account_id: id,
+  risk: 0.5,
+  labels: [],
+  recommended_action: action,
+  reasons: [],
+  ...extra,
+});
+
+const truth: SimTruth = {
+  accounts: {
+    c1: { group: 'campaign:hydra', malicious: true, entity: 'ent', labels: ['hydra_member'] },
+    c2: { group: 'campaign:hydra', malicious: true, entity: 'ent', labels: ['hydra_member'] },
+    c3: { group: 'campaign:hydra', malicious: true, entity: 'ent', labels: ['hydra_member'] },
+    k1: { group: 'campaign:key_sharing', malicious: true, entity: null, labels: ['key_sharing'] },
+    b1: { group: 'benign:dev', malicious: false, entity: null, labels: [] },
+    b2: { group: 'benign:dev', malicious: false, entity: null, labels: [] },
+    r1: { group: 'benign:reseller', malicious: false, entity: null, labels: ['reseller_customer_traffic'] },
+  },
+  campaigns: {
+    'campaign:hydra': { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 60, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [10, 20, 30] },
+  },
+};
+
+describe('score', () => {
+  const r = score(
+    {
+      accounts: [
+        v('c1', 'block', { attributed_entity: 'ent', first_flagged_at: '2026-01-01T01:30:00.000Z' }),
+        v('c2', 'step_up', { attributed_entity: 'other', first_flagged_at: '2026-01-01T02:00:00.000Z' }),
+        v('c3', 'monitor'),
+        v('k1', 'step_up', { attributed_entity: 'ent' }),
+        v('b1', 'block'),
+        v('r1', 'monitor', { end_user_ids: ['u_1'] }),
+      ],
+    },
+    truth,
+  );
+
+  it('counts a campaign account as caught only at step_up or block', () => {
+    expect(r.campaigns['campaign:hydra']!.recall).toBeCloseTo(2 / 3);
+    expect(r.campaigns['campaign:hydra']!.recall_at.monitor).toBe(1);
+    expect(r.campaigns['campaign:hydra']!.recall_at.block).toBeCloseTo(1 / 3);
+    expect(r.true_positives).toBe(3);
+  });
+
+  it('reports benign false positives, and benign blocks on their own', () => {
+    expect(r.false_positives).toBe(1);
+    expect(r.benign_blocked).toBe(1);
+    expect(r.populations['benign:dev']).toMatchObject({ accounts: 2, false_positives: 1, blocked: 1 });
+    expect(r.precision).toBeCloseTo(3 / 4);
+  });
+
+  it('treats an account missing from the verdicts as none', () => {
+    expect(r.missing_verdicts).toBe(1);
+    expect(r.populations['benign:dev']!.fp_rate).toBe(0.5);
+  });
+
+  it('credits attribution only to the right entity and counts any on a null-entity account as an error', () => {
+    expect(r.attribution.correct).toBe(1);
+    expect(r.attribution.wrong_entity).toBe(1);
+    expect(r.attribution.accuracy).toBeCloseTo(1 / 3);
+    expect(r.attribution.errors_on_null_entity).toBe(1);
+  });
+
+  it('measures time to detect in simulated hours and campaign requests', () => {
+    const t = r.campaigns['campaign:hydra']!.time_to_detect;
+    expect(t.first).toMatchObject({ hours: 1.5, requests: 20 });
+    expect(t.p90).toBeNull();
+  });
+
+  it('checks the reseller with campaign end users is monitored with their ids, not blocked', () => {
+    expect(r.populations['benign:reseller']!.reseller_customer_traffic).toEqual({ accounts: 1, monitored_with_end_users: 1, blocked: 0 });
+  });
+});
