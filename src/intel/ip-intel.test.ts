@@ -185,3 +185,15 @@ describe('loaded lists', () => {
     expect(local.sources().find((s) => /Tor/.test(s.name))?.date).toBe('2026-11-01');
   });
 });
+
+describe('custom networks outside the databases', () => {
+  it('gives an unrouted custom range the ASN of its network', async () => {
+    const { openIpIntel } = await import('./ip-intel.js');
+    const intel = openIpIntel({ customNetworks: [{ label: 'adversary:x', cidrs: ['203.0.113.0/24'], asns: [64500], network_type: 'hosting' }], ipv6: false });
+    const info = intel.lookup('203.0.113.5');
+    expect(info.asn).toBe(64500);
+    expect(info.labels).toEqual(['adversary:x']);
+    expect(info.network_type).toBe('hosting');
+    expect(intel.lookup('198.51.100.5').asn).not.toBe(64500);
+  });
+});

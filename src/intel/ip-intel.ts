@@ -56,6 +56,8 @@ export interface OpenedIpIntel extends IpIntel, NetworkSampler {
 
 interface CustomEntry {
   label: string;
+  /** The one ASN of a network given as ranges plus a single ASN: its ranges' origin. */
+  asn?: number;
   network_type?: NetworkType;
   country?: string;
   anonymizer?: AnonymizerKind;
@@ -228,6 +230,7 @@ export function openIpIntel(options: OpenIpIntelOptions = {}): OpenedIpIntel {
       network_type: n.network_type,
       country: n.country,
       anonymizer: n.anonymizer,
+      ...(n.cidrs.length > 0 && n.asns.length === 1 ? { asn: n.asns[0]! } : {}),
       text: [...n.cidrs, ...n.asns.map((a) => `AS${a}`)].join(', '),
     });
     for (const c of n.cidrs) {
@@ -346,7 +349,19 @@ export function openIpIntel(options: OpenIpIntelOptions = {}): OpenedIpIntel {
         const x = wordsToBigInt(scratch);
         for (const c of customV6) if (x >= c.s && x <= c.e) hits.push(c.i);
       }
-      if (asn !== undefined) for (const i of customAsn.get(asn) ?? []) hits.push(i);
+      // Ranges the databases do not route (documentation ranges, private infrastructure) take
+      // the custom network's own ASN, so lookups and simulated events agree.
+      if (asn === undefined) {
+        for (const i of hits) {
+          const a = custom[i]!.asn;
+          if (a !== undefined) {
+            asn = a;
+            why?.push(`AS${a}: the ASN of custom network "${custom[i]!.label}" (the databases route no AS for this range)`);
+            break;
+          }
+        }
+      }
+      if (asn !== undefined) for (const i of customAsn.get(asn) ?? []) if (!hits.includes(i)) hits.push(i);
       // Applied in reverse so that the first (most specific range) hit has the last word.
       for (let k = hits.length - 1; k >= 0; k--) {
         const c = custom[hits[k]!]!;
