@@ -1,0 +1,102 @@
+/**
+ * Reads warden.yaml (or the file given with --config) once, applies environment overrides,
+ * and validates the whole thing, reporting every problem with its path.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, formatIssuePath } from '../core/index.js';
+import { GatewayConfig, RetentionConfig } from '../gateway/index.js';
+import { CustomNetwork } from '../intel/index.js';
+
+export const WardenConfig = z.strictObject({
+  profile: z.enum(['embedded', 'cluster']).default('embedded'),
+  /** Where the embedded profile keeps its databases, the admin token and the audit key. */
+  data_dir: z.string().default('.warden'),
+  /** Upstream URLs default to the public Anthropic and OpenAI APIs (filled in by loadConfig). */
+  gateway: GatewayConfig,
+  policy: z.strictObject({ file: z.string().default('policies/default.yaml') }).prefault({}),
+  intel: z
+    .strictObject({
+      /** Your own intelligence: ranges and ASNs with a label (they override the databases). */
+      custom_networks: z.array(CustomNetwork).default([]),
+      /** Newer list files loaded with `warden intel load` live here. */
+      data_dir: z.string().optional(),
+      /** Sources older than this many days produce a loud start-up warning. */
+      max_source_age_days: z.number().int().positive().default(90),
+    })
+    .prefault({}),
+  /** A watchlist file (interchange.md), screened with the sanctions lists. */
+  watchlist: z.string().optional(),
+  retention: RetentionConfig.prefault({}),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).prefault({}),
+  admin: z.strictObject({ token: z.string().min(16).optional() }).prefault({}),
+});
+export type WardenConfig = z.infer<typeof WardenConfig>;
+
+/** Environment variables that override the file, and the setting each one sets. */
+export const ENV_OVERRIDES: Record<string, string> = {
+  WARDEN_PROFILE: 'profile',
+  WARDEN_DATA_DIR: 'data_dir',
+  WARDEN_LISTEN: 'gateway.listen',
+  WARDEN_UPSTREAM_URL: 'gateway.upstreams.anthropic.url,gateway.upstreams.openai.url',
+  WARDEN_ANTHROPIC_UPSTREAM_URL: 'gateway.upstreams.anthropic.url',
+  WARDEN_OPENAI_UPSTREAM_URL: 'gateway.upstreams.openai.url',
+  WARDEN_ANTHROPIC_API_KEY: 'gateway.upstreams.anthropic.api_key',
+  WARDEN_OPENAI_API_KEY: 'gateway.upstreams.openai.api_key',
+  WARDEN_POLICY_FILE: 'policy.file',
+  WARDEN_WATCHLIST: 'watchlist',
+  WARDEN_ADMIN_TOKEN: 'admin.token',
+  WARDEN_LOG_LEVEL: 'log.level',
+};
+
+export interface LoadedConfig {
+  config: WardenConfig;
+  /** The file read, or null when defaults (and the environment) were used. */
+  file: string | null;
+}
+
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
+  let raw: Record<string, unknown> = {};
+  let used: string | null = null;
+  const candidate = file ?? env['WARDEN_CONFIG'] ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
+  if (candidate) {
+    if (!existsSync(candidate)) throw new ConfigError('CONFIG_INVALID', `Config file ${candidate} does not exist.`);
+    try {
+      raw = (parseYaml(readFileSync(candidate, 'utf8')) as Record<string, unknown>) ?? {};
+    } catch (e) {
+      throw new ConfigError('CONFIG_INVALID', `${candidate}: not valid YAML: ${(e as Error).message}`);
+    }
+    used = path.resolve(candidate);
+  }
+  for (const [name, targets] of Object.entries(ENV_OVERRIDES)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    for (const t of targets.split(',')) setPath(raw, t, v);
+  }
+  // An upstream given only by URL (file or env) still needs the other defaults.
+  const gw = (raw['gateway'] ?? {}) as Record<string, unknown>;
+  const ups = (gw['upstreams'] ?? {}) as Record<string, Record<string, unknown>>;
+  ups['anthropic'] = { url: 'https://api.anthropic.com', ...(ups['anthropic'] ?? {}) };
+  ups['openai'] = { url: 'https://api.openai.com', ...(ups['openai'] ?? {}) };
+  gw['upstreams'] = ups;
+  raw['gateway'] = gw;
+  const r = WardenConfig.safeParse(raw);
+  if (!r.success) {
+    const where = used ?? 'the configuration';
+    const lines = r.error.issues.map((i) => `  ${formatIssuePath(i.path)}: ${i.message}`);
+    throw new ConfigError('CONFIG_INVALID', `Invalid configuration in ${where}:\n${lines.join('\n')}\nEnvironment overrides: ${Object.keys(ENV_OVERRIDES).join(', ')}.`);
+  }
+  return { config: r.data, file: used };
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: string): void {
+  const parts = dotted.split('.');
+  let o = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[parts[parts.length - 1]!] = value;
+}

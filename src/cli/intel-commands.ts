@@ -1,0 +1,90 @@
+/**
+ * `warden intel …` and `warden screen`: what Warden knows about an address or a party, and
+ * keeping the lists it knows it from current. These run locally, without a server.
+ */
+import type { Command } from 'commander';
+import { WardenError } from '../core/index.js';
+import {
+  createScreener,
+  describeIp,
+  formatScreening,
+  formatSources,
+  intelLoad,
+  intelUpdate,
+  loadWatchlist,
+  openIpIntel,
+} from '../intel/index.js';
+import type { WardenConfig } from './config.js';
+
+export interface IntelCommandContext {
+  config: () => WardenConfig;
+  print: (v: unknown) => void;
+}
+
+const intelDataDir = (c: WardenConfig) => c.intel.data_dir ?? `${c.data_dir}/intel`;
+
+export function registerIntelCommands(program: Command, ctx: IntelCommandContext): void {
+  const open = () => {
+    const c = ctx.config();
+    return openIpIntel({ customNetworks: c.intel.custom_networks, dataDir: intelDataDir(c), maxSourceAgeDays: c.intel.max_source_age_days });
+  };
+  const intel = program.command('intel').description('IP and network intelligence, and the lists behind it');
+  intel
+    .command('ip')
+    .description('what Warden knows about an address, and why')
+    .argument('<address>', 'an IPv4 or IPv6 address')
+    .option('--json', 'print JSON')
+    .action((address: string, o: { json?: boolean }) => {
+      const info = open().explain(address);
+      if (o.json) ctx.print(info);
+      else process.stdout.write(`${describeIp(info)}\n`);
+    });
+  intel
+    .command('sources')
+    .description('each data source with its licence, date and age (warns past 90 days)')
+    .action(() => {
+      const i = open();
+      const s = createScreener({ dataDir: intelDataDir(ctx.config()) });
+      process.stdout.write(`${formatSources([...i.sources(), ...s.sources()])}\n`);
+      for (const w of i.warnings()) process.stderr.write(`warning: ${w}\n`);
+    });
+  intel
+    .command('update')
+    .description('refresh the databases the package manager can (npm update of the ip-location-db packages)')
+    .action(async () => {
+      const r = await intelUpdate();
+      for (const p of r.packages) process.stdout.write(`${p.name}: ${p.before} → ${p.after}${p.before === p.after ? ' (already current)' : ''}\n`);
+      process.stdout.write('Lists shipped as files (sanctions, VPN, datacenter, Tor) are refreshed with `warden intel load FILE`.\n');
+    });
+  intel
+    .command('load')
+    .description('load a newer list file from disk (VPN, datacenter, Tor, sanctions); it overrides the shipped copy')
+    .argument('<file>', 'the downloaded list file')
+    .option('--kind <kind>', 'which list (default: guessed from the name and content)')
+    .option('--date <date>', "the content's publication date (default: today)")
+    .action((file: string, o: { kind?: string; date?: string }) => {
+      const r = intelLoad(file, intelDataDir(ctx.config()), { ...(o.kind ? { kind: o.kind as never } : {}), ...(o.date ? { date: o.date } : {}) });
+      process.stdout.write(`Loaded ${r.entries} entries as the ${r.kind} list (replacing the ${r.replaced} copy) into ${r.file}. Restart the server to use it.\n`);
+    });
+
+  program
+    .command('screen')
+    .description('screen a party against the sanctions lists (and a watchlist): hits and why')
+    .argument('<name>', 'the name, in any script')
+    .option('--domain <domain...>', 'email or web domains')
+    .option('--alias <alias...>', 'other names')
+    .option('--country <cc>', 'declared country (ISO alpha-2)')
+    .option('--watchlist <file>', 'a watchlist file (YAML or JSON, docs/interchange.md)')
+    .option('--json', 'print JSON')
+    .action((name: string, o: { domain?: string[]; alias?: string[]; country?: string; watchlist?: string; json?: boolean }) => {
+      if (!name.trim()) throw new WardenError('INPUT_INVALID', 'Give a name to screen.');
+      const c = ctx.config();
+      const watchlistFile = o.watchlist ?? c.watchlist;
+      const screener = createScreener({ ...(watchlistFile ? { watchlist: loadWatchlist(watchlistFile) } : {}), dataDir: intelDataDir(c) });
+      const query = { name, ...(o.alias ? { aliases: o.alias } : {}), ...(o.domain ? { domains: o.domain } : {}), ...(o.country ? { country: o.country } : {}) };
+      const result = screener.screen(query);
+      if (o.json) ctx.print(result);
+      else process.stdout.write(`${formatScreening(query, result)}\n`);
+      if (!watchlistFile) process.stderr.write('(sanctions lists only; pass --watchlist FILE to screen against prohibited competitors too)\n');
+    });
+}

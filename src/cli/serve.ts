@@ -1,0 +1,188 @@
+/**
+ * `warden serve`: the composition root of a gateway process. Picks the adapters for the
+ * profile, wires the outbox → bus → store path of usage events, the policy manager, the intel
+ * part and the admin API, and drains cleanly on SIGTERM.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { extractFeatures } from '../core/index.js';
+import type { UsageEvent } from '../core/index.js';
+import type { OpenedIpIntel, OpenedScreener } from '../intel/index.js';
+import {
+  createGatewayMetrics,
+  registerAdminRoutes,
+  startGateway,
+  type Gateway,
+  type ParsedRequest,
+} from '../gateway/index.js';
+import { createScreener, loadWatchlist, openIpIntel } from '../intel/index.js';
+import { createPolicyManager } from '../policy/index.js';
+import {
+  openOutbox,
+  openSqliteBus,
+  openSqliteCounters,
+  openSqliteEnforcementState,
+  openSqliteStore,
+} from '../store/index.js';
+import { adminTokenFile } from './admin-client.js';
+import type { WardenConfig } from './config.js';
+import { createLogger, type WardenLogger } from './log.js';
+
+export interface Server {
+  gateway: Gateway;
+  intel: OpenedIpIntel;
+  adminToken: string;
+  log: WardenLogger;
+  /** Drains requests, flushes the outbox and closes every store. */
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  log?: WardenLogger;
+  /** Already-opened intelligence (tests share one: loading the databases takes seconds). */
+  intel?: OpenedIpIntel;
+  screener?: OpenedScreener;
+  /** Print the start-up banner (the CLI does; the demo and tests may not). */
+  quiet?: boolean;
+}
+
+export function ensureAdminToken(config: WardenConfig): string {
+  if (config.admin.token) return config.admin.token;
+  const f = adminTokenFile(config);
+  if (existsSync(f)) return readFileSync(f, 'utf8').trim();
+  const token = `wadm_${randomBytes(24).toString('base64url')}`;
+  writeFileSync(f, `${token}\n`, { mode: 0o600 });
+  chmodSync(f, 0o600);
+  return token;
+}
+
+export async function serve(config: WardenConfig, opts: ServeOptions = {}): Promise<Server> {
+  if (config.profile !== 'embedded') {
+    throw new Error('The cluster profile (PostgreSQL, Redis, NATS) is not available in this build yet; use profile: embedded.');
+  }
+  const log = opts.log ?? createLogger(config.log.level);
+  mkdirSync(config.data_dir, { recursive: true });
+  const adminToken = ensureAdminToken(config);
+
+  const store = openSqliteStore({ path: path.join(config.data_dir, 'warden.db') });
+  const bus = openSqliteBus<UsageEvent>({ db: store.db, topic: 'usage' });
+  const counters = openSqliteCounters({ db: store.db });
+  const enforcement = openSqliteEnforcementState({ store });
+  const outbox = openOutbox({ path: path.join(config.data_dir, 'outbox.db') });
+
+  const watchlist = config.watchlist ? loadWatchlist(config.watchlist) : undefined;
+  const intelDir = config.intel.data_dir ?? path.join(config.data_dir, 'intel');
+  const intel =
+    opts.intel ??
+    openIpIntel({
+      customNetworks: config.intel.custom_networks,
+      maxSourceAgeDays: config.intel.max_source_age_days,
+      dataDir: intelDir,
+      ...(watchlist ? { watchlist } : {}),
+    });
+  for (const s of intel.sources()) log.info({ source: s.name, date: s.date, entries: s.entries }, 'intel source loaded');
+  for (const w of intel.warnings()) log.warn({}, w);
+  const screener = opts.screener ?? createScreener({ ...(watchlist ? { watchlist } : {}), dataDir: intelDir });
+
+  const policy = createPolicyManager({ file: config.policy.file, store }, { logger: log });
+  await policy.start();
+
+  const metrics = createGatewayMetrics();
+  const retainRawText = config.retention.raw_text_days > 0;
+
+  // Usage events: gateway → local outbox (durable before the response's last byte) → bus → store.
+  outbox.startRelay(async (events) => {
+    await Promise.all(events.map((e) => bus.publish(e, e.event_id)));
+  });
+  const writer = bus.consume(
+    'store',
+    async (d) => {
+      await store.appendEvents([d.data]);
+      await d.ack();
+    },
+    { batch: 256 },
+  );
+  const gauges = setInterval(() => {
+    metrics.outboxBacklog.set(outbox.backlog());
+    writer.pending().then((n) => metrics.busPending.set(n), () => undefined);
+    metrics.policyVersion.set(policy.current().version);
+  }, 1000);
+  gauges.unref();
+
+  // Retention: events and raw text older than the configured periods go.
+  const retention = async () => {
+    const now = Date.now();
+    const events = await store.deleteEventsBefore(new Date(now - config.retention.events_days * 86_400_000).toISOString());
+    const scrubbed = await store.scrubRawTextBefore(new Date(now - config.retention.raw_text_days * 86_400_000).toISOString());
+    if (events || scrubbed) log.info({ events_deleted: events, raw_text_scrubbed: scrubbed }, 'retention applied');
+  };
+  await retention();
+  const retentionTimer = setInterval(() => void retention().catch((e: unknown) => log.error({ err: String(e) }, 'retention failed')), 3_600_000);
+  retentionTimer.unref();
+
+  const gateway = await startGateway({
+    config: config.gateway,
+    store,
+    counters,
+    enforcement,
+    intel,
+    policy: () => policy.current(),
+    record: (e) => outbox.append(e),
+    features: (p: ParsedRequest) =>
+      extractFeatures({
+        ...(p.systemText !== undefined ? { system: p.systemText } : {}),
+        ...(p.lastUserText !== undefined ? { lastUser: p.lastUserText } : {}),
+        turns: p.turns,
+        tools: p.tools,
+        model: p.model,
+      }) as unknown as Record<string, unknown> & { v: number },
+    metrics,
+    log,
+    retainRawText,
+    routes: (app, gw) =>
+      registerAdminRoutes(
+        app,
+        {
+          store,
+          enforcement,
+          screener,
+          token: adminToken,
+          now: Date.now,
+          log,
+          policy: {
+            active: () => policy.current(),
+            versions: () => policy.versions(),
+            text: async (v) => (await store.getPolicyVersion(v))?.text ?? null,
+            rollback: async (v) => void (await policy.rollback(v)),
+          },
+        },
+        gw,
+      ),
+  });
+  log.info({ url: gateway.url, profile: config.profile, policy_version: policy.current().version, data_dir: path.resolve(config.data_dir) }, 'warden gateway listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    gateway,
+    intel,
+    adminToken,
+    log,
+    close() {
+      closing ??= (async () => {
+        await gateway.close();
+        clearInterval(gauges);
+        clearInterval(retentionTimer);
+        await policy.close();
+        await outbox.close();
+        await writer.close();
+        await bus.close();
+        await counters.close();
+        await enforcement.close();
+        await store.close();
+        log.flush?.();
+      })();
+      return closing;
+    },
+  };
+}

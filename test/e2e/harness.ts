@@ -1,0 +1,96 @@
+/**
+ * A whole Warden (embedded) in this process, in front of the simulated upstream, for the
+ * end-to-end tests; each call makes its own data directory and closes what it opened.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WardenConfig } from '../../src/cli/config.js';
+import { createAdminClient, type AdminClient } from '../../src/cli/admin-client.js';
+import { serve, type Server } from '../../src/cli/serve.js';
+import { createLogger } from '../../src/cli/log.js';
+import { DEMO_NETWORKS } from '../../src/cli/demo.js';
+import { startMockUpstream } from '../../src/gateway/index.js';
+import { createScreener, openIpIntel, type OpenedIpIntel, type OpenedScreener } from '../../src/intel/index.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// Loading the IP databases and sanctions lists takes seconds: one copy per test file.
+let shared: { intel: OpenedIpIntel; screener: OpenedScreener } | undefined;
+function sharedIntel() {
+  shared ??= { intel: openIpIntel({ customNetworks: DEMO_NETWORKS }), screener: createScreener({}) };
+  return shared;
+}
+
+export interface Harness {
+  url: string;
+  upstreamUrl: string;
+  server: Server;
+  admin: AdminClient;
+  dataDir: string;
+  upstream: Awaited<ReturnType<typeof startMockUpstream>>;
+  /** Creates an org, an account and a key; returns the key. */
+  customer(opts?: { org?: Record<string, unknown>; key?: Record<string, unknown> }): Promise<{ key: string; keyId: string; accountId: string; orgId: string }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: { policy?: string; gateway?: Record<string, unknown>; upstreamUrl?: string; retention?: Record<string, unknown> } = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'warden-test-'));
+  const upstream = await startMockUpstream({ host: '127.0.0.1', port: 0, latencyMs: 0 });
+  let policyFile = path.join(ROOT, 'policies/demo.yaml');
+  if (opts.policy) {
+    policyFile = path.join(dataDir, 'policy.yaml');
+    writeFileSync(policyFile, opts.policy);
+  }
+  const upstreamUrl = opts.upstreamUrl ?? upstream.url;
+  const config = WardenConfig.parse({
+    data_dir: dataDir,
+    gateway: {
+      listen: '127.0.0.1:0',
+      upstreams: { anthropic: { url: upstreamUrl }, openai: { url: upstreamUrl } },
+      trusted_proxies: ['127.0.0.1', '::1'],
+      ...opts.gateway,
+    },
+    policy: { file: policyFile },
+    intel: { custom_networks: DEMO_NETWORKS },
+    log: { level: 'silent' },
+    ...(opts.retention ? { retention: opts.retention } : {}),
+  });
+  const server = await serve(config, { log: createLogger('silent'), ...sharedIntel() });
+  const url = server.gateway.url;
+  const admin = createAdminClient(config, { url, token: server.adminToken });
+  let n = 0;
+  return {
+    url,
+    upstreamUrl,
+    server,
+    admin,
+    dataDir,
+    upstream,
+    async customer(o = {}) {
+      n++;
+      const org = await admin.call<{ org_id: string }>('POST', '/orgs', { name: `Customer ${n} Ltd`, declared_country: 'DE', verification: 'business', ...o.org });
+      const acc = await admin.call<{ account_id: string }>('POST', '/accounts', { org_id: org.org_id });
+      const key = await admin.call<{ key: string; key_id: string }>('POST', '/keys', { account_id: acc.account_id, ...o.key });
+      return { key: key.key, keyId: key.key_id, accountId: acc.account_id, orgId: org.org_id };
+    },
+    async close() {
+      await server.close();
+      await upstream.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls the admin API until `n` events of the account are stored. */
+export async function waitForEvents<T = Record<string, unknown>>(h: Harness, query: string, n: number, timeoutMs = 10_000): Promise<T[]> {
+  const until = Date.now() + timeoutMs;
+  let events: T[] = [];
+  while (Date.now() < until) {
+    events = (await h.admin.call<{ events: T[] }>('GET', `/events?${query}&limit=10000`)).events;
+    if (events.length >= n) return events;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return events;
+}
