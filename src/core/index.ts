@@ -9,3 +9,4 @@ export * from './ports.js';
 export * from './intel.js';
 export * from './policy.js';
 export * from './features.js';
+export * from './cases.js';
