@@ -32,6 +32,14 @@ export const WardenConfig = z.strictObject({
   retention: RetentionConfig.prefault({}),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).prefault({}),
   admin: z.strictObject({ token: z.string().min(16).optional() }).prefault({}),
+  audit: z
+    .strictObject({
+      /** The Ed25519 signing key lives here, outside the database (default <data_dir>/audit-key). */
+      key_dir: z.string().optional(),
+      /** This writer's chain id; each writer process needs its own. */
+      chain: z.string().default('gateway'),
+    })
+    .prefault({}),
 });
 export type WardenConfig = z.infer<typeof WardenConfig>;
 

@@ -12,6 +12,7 @@ import { runDemo } from './demo.js';
 import { registerIntelCommands } from './intel-commands.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerSimCommands } from './sim-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -176,6 +177,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program, { config, client, print, adminOptions });
   registerIntelCommands(program, { config, print });
   registerSimCommands(program, { config, print });
+  registerAuditCommands(program, { config });
   return program;
 }
 

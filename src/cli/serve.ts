@@ -18,7 +18,9 @@ import {
 } from '../gateway/index.js';
 import { createScreener, loadWatchlist, openIpIntel } from '../intel/index.js';
 import { createPolicyManager } from '../policy/index.js';
+import { createAuditLog, loadOrCreateAuditKey } from '../cases/index.js';
 import {
+  openSqliteCaseStore,
   openOutbox,
   openSqliteBus,
   openSqliteCounters,
@@ -47,6 +49,11 @@ export interface ServeOptions {
   quiet?: boolean;
 }
 
+/** The audit signing key lives outside the database file (configurable: audit.key_dir). */
+export function auditKeyDir(config: WardenConfig): string {
+  return config.audit.key_dir ?? path.join(config.data_dir, 'audit-key');
+}
+
 export function ensureAdminToken(config: WardenConfig): string {
   if (config.admin.token) return config.admin.token;
   const f = adminTokenFile(config);
@@ -70,6 +77,16 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const counters = openSqliteCounters({ db: store.db });
   const enforcement = openSqliteEnforcementState({ store });
   const outbox = openOutbox({ path: path.join(config.data_dir, 'outbox.db') });
+  const cases = openSqliteCaseStore({ db: store.db });
+  const auditKey = loadOrCreateAuditKey(auditKeyDir(config));
+  const audit = createAuditLog({ store: cases, key: auditKey, chain: config.audit.chain });
+  const auditDropped = { n: 0 };
+  const auditAsync = (e: Parameters<typeof audit.append>[0]) => {
+    audit.append(e).catch((err: unknown) => {
+      auditDropped.n++;
+      log.error({ err: String(err), type: e.type }, 'audit record could not be written');
+    });
+  };
 
   const watchlist = config.watchlist ? loadWatchlist(config.watchlist) : undefined;
   const intelDir = config.intel.data_dir ?? path.join(config.data_dir, 'intel');
@@ -85,7 +102,16 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   for (const w of intel.warnings()) log.warn({}, w);
   const screener = opts.screener ?? createScreener({ ...(watchlist ? { watchlist } : {}), dataDir: intelDir });
 
-  const policy = createPolicyManager({ file: config.policy.file, store }, { logger: log });
+  const policy = createPolicyManager(
+    { file: config.policy.file, store },
+    {
+      logger: log,
+      onEvent: (e) => {
+        if (e.type === 'activated') auditAsync({ type: 'policy.activate', actor: 'system', data: { version: e.version, source: e.source, reason: e.reason }, at: new Date().toISOString() });
+        else if (e.type === 'rejected') auditAsync({ type: 'policy.reject', actor: 'system', data: { source: e.source, problems: e.issues.length, kept_version: e.kept_version }, at: new Date().toISOString() });
+      },
+    },
+  );
   await policy.start();
 
   const metrics = createGatewayMetrics();
@@ -140,6 +166,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     metrics,
     log,
     retainRawText,
+    audit: auditAsync,
     routes: (app, gw) =>
       registerAdminRoutes(
         app,
@@ -150,6 +177,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
           token: adminToken,
           now: Date.now,
           log,
+          audit: (e) => audit.append(e),
           policy: {
             active: () => policy.current(),
             versions: () => policy.versions(),
@@ -175,6 +203,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         clearInterval(retentionTimer);
         await policy.close();
         await outbox.close();
+        await audit.close();
         await writer.close();
         await bus.close();
         await counters.close();

@@ -16,6 +16,7 @@ import {
   formatIssuePath,
 } from '../core/index.js';
 import type {
+  AuditEntry,
   AccountRecord,
   ApiKeyRecord,
   EnforcementAction,
@@ -38,6 +39,8 @@ export interface AdminDeps {
   token: string;
   now: () => number;
   log: Logger;
+  /** Records a decision in the audit log; resolves once it is durable. */
+  audit?: (entry: AuditEntry) => Promise<unknown>;
   policy: {
     active(): { version: number };
     versions(): Promise<{ version: number; created_at: string; source: string; active: boolean; sha256: string }[]>;
@@ -104,6 +107,9 @@ const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, NO
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: GatewayInternals): void {
   const tokenHash = createHash('sha256').update(deps.token).digest();
   const iso = () => new Date(deps.now()).toISOString();
+  const audit = async (type: string, actor: string, subject: AuditEntry['subject'] | undefined, data: Record<string, unknown>) => {
+    if (deps.audit) await deps.audit({ type, actor, ...(subject ? { subject } : {}), data, at: iso() });
+  };
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -226,6 +232,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       await mustAccount(id);
       const keys = await deps.store.listKeys({ accountId: id });
       await deps.store.deleteAccount(id);
+      await audit('account.erase', 'admin', { kind: 'account', id }, { keys_revoked: keys.length });
       for (const k of keys) gw.invalidateKey(k.key_id);
       gw.invalidateAccount(id);
       gw.invalidateRisk(id);
@@ -267,7 +274,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
     admin.post('/keys/:id/revoke', async (req) => {
       const id = (req.params as { id: string }).id;
       const key = await mustKey(id);
-      if (!key.revoked_at) await deps.store.updateKey(id, { revoked_at: iso() });
+      if (!key.revoked_at) {
+        await deps.store.updateKey(id, { revoked_at: iso() });
+        await audit('key.revoke', 'admin', { kind: 'key', id }, { account_id: key.account_id, org_id: key.org_id });
+      }
       gw.invalidateKey(id);
       return publicKey((await deps.store.getKey(id))!);
     });
@@ -291,6 +301,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       await deps.store.createKey(record);
       const overlapEnd = new Date(deps.now() + overlap_seconds * 1000).toISOString();
       if (!old.expires_at || old.expires_at > overlapEnd) await deps.store.updateKey(id, { expires_at: overlapEnd });
+      await audit('key.rotate', 'admin', { kind: 'key', id }, { new_key_id: issued.keyId, old_key_expires_at: overlapEnd });
       gw.invalidateKey(id);
       gw.invalidateKey(issued.keyId);
       return reply.code(201).send({ ...publicKey(record), key: issued.key, old_key_expires_at: overlapEnd, note: 'The key is shown once: store it now.' });
@@ -305,6 +316,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
     admin.post('/policy/rollback', async (req) => {
       const { version } = parse(RollbackInput, req.body);
       await deps.policy.rollback(version);
+      await audit('policy.rollback', 'admin', undefined, { version });
       return { version: deps.policy.active().version };
     });
 
@@ -313,6 +325,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       const input = parse(ActionInput, req.body);
       const action: EnforcementAction = { action_id: `act_${randomId(14)}`, created_at: iso(), ...stripUndefined(input) };
       await deps.enforcement.apply({ type: 'put', action });
+      await audit('action.put', action.author, action.subject, { action_id: action.action_id, decision: action.decision, reason: action.reason, expires_at: action.expires_at ?? null, source: action.source ?? null });
       return reply.code(201).send(action);
     });
     admin.get('/actions', async (req) => {
@@ -327,6 +340,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       if (action.reversed_at) throw new WardenError('CONFLICT', `Action "${id}" was reversed already.`);
       const reversed: EnforcementAction = { ...action, reversed_at: iso(), reversed_by: input.author, reversed_reason: input.reason };
       await deps.enforcement.apply({ type: 'reverse', action: reversed });
+      await audit('action.reverse', input.author, action.subject, { action_id: id, reason: input.reason, decision: action.decision });
       return reversed;
     });
 

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import type { Dispatcher } from 'undici';
 import type {
+  AuditEntry,
   ApiKeyRecord,
   AccountRisk,
   CompiledPolicy,
@@ -68,6 +69,8 @@ export interface ProxyDeps {
   retainRawText: boolean;
   /** Records a key's use (batched by the caller). */
   touchKey: (keyId: string, at: number) => void;
+  /** Appends a policy refusal to the audit log (batched, off the request path). */
+  audit?: (entry: AuditEntry) => void;
 }
 
 const bootId = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
@@ -416,6 +419,17 @@ export function createProxyHandler(deps: ProxyDeps) {
       }
       if (r.rule && r.kind !== 'invalid_request') deps.metrics.refusals.labels(r.rule.split('@')[0]!).inc();
       const line = { request_id: requestId, status, rule: ev.decision_rule, key_id: ev.key_id, endpoint: route.endpoint };
+      // Policy refusals are decisions: they go to the audit log (rate-limit refusals stay on
+      // the usage events, which are durable too, so a 429 flood cannot swamp the signer).
+      if (deps.audit && ev.decision_rule && (r.decision === 'block' || r.decision === 'step_up') && !r.rule?.startsWith('auth.')) {
+        deps.audit({
+          type: 'policy.refusal',
+          actor: `policy:${ev.decision_rule}`,
+          ...(ev.key_id ? { subject: { kind: 'key', id: ev.key_id } } : {}),
+          data: { request_id: requestId, decision: r.decision, status, account_id: ev.account_id ?? null, org_id: ev.org_id ?? null, ip: ev.ip ?? null, country: ev.country ?? null },
+          at: ev.ts,
+        });
+      }
       if (status === 429 || status < 400) deps.log.debug?.(line, 'request refused');
       else if (status >= 500) deps.log.warn(line, 'request failed');
       else deps.log.info(line, 'request refused');

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Pool } from 'undici';
 import type {
+  AuditEntry,
   AccountRecord,
   AccountRisk,
   ApiKeyRecord,
@@ -51,6 +52,8 @@ export interface GatewayDeps {
   routes?: (app: FastifyInstance, gw: GatewayInternals) => void | Promise<void>;
   /** Fresh entries are re-read from the store after this long (cross-process changes). */
   cacheTtlMs?: number;
+  /** Appends a decision to the audit log (batched). */
+  audit?: (entry: AuditEntry) => void;
 }
 
 /** What the admin routes need to make a change take effect at once in this process. */
@@ -122,6 +125,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     now,
     retainRawText: deps.retainRawText,
     touchKey: (id, at) => void lastUsed.set(id, new Date(at).toISOString()),
+    ...(deps.audit ? { audit: deps.audit } : {}),
   });
 
   let draining = false;
