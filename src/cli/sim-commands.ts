@@ -19,6 +19,7 @@ import {
   scoreFiles,
   simulate,
   type EvalScenario,
+  type ReplayResult,
 } from '../sim/index.js';
 import type { WardenConfig } from './config.js';
 import { createAdminClient } from './admin-client.js';
@@ -133,7 +134,7 @@ function safeList(): string {
 }
 
 /** Replays a world through a gateway: one org, account and key per simulated account. */
-async function replay(config: WardenConfig, dir: string, url: string, rate: number, limit: number | undefined, token: string | undefined): Promise<void> {
+export async function replay(config: WardenConfig, dir: string, url: string, rate: number, limit: number | undefined, token: string | undefined, out: NodeJS.WritableStream = process.stdout): Promise<ReplayResult> {
   const admin = createAdminClient(config, { url, ...(token ? { token } : {}) });
   const accountsFile = ['accounts.jsonl', 'accounts.jsonl.gz'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
   if (!accountsFile || accountsFile.endsWith('.gz')) throw new WardenError('NOT_FOUND', `${dir} has no accounts.jsonl; write a world there with \`warden simulate --scenario NAME --out ${dir}\` first.`);
@@ -162,5 +163,6 @@ async function replay(config: WardenConfig, dir: string, url: string, rate: numb
   }
   process.stderr.write(`Created ${orgs.size} orgs and ${keys.size} accounts with keys on ${url}; replaying at ${rate} requests/s…\n`);
   const r = await replayWorld({ dir, baseUrl: url, keys, rate, ...(limit ? { limit } : {}) });
-  process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  out.write(`${JSON.stringify(r, null, 2)}\n`);
+  return r;
 }
