@@ -32,6 +32,25 @@ export const WardenConfig = z.strictObject({
   retention: RetentionConfig.prefault({}),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).prefault({}),
   admin: z.strictObject({ token: z.string().min(16).optional() }).prefault({}),
+  /** Services of the cluster profile (docs/scale-out.md). */
+  cluster: z
+    .strictObject({
+      postgres_url: z.string().default('postgres://postgres@127.0.0.1:5432/test'),
+      /** PostgreSQL schema holding Warden's tables. */
+      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('warden'),
+      redis_url: z.string().default('redis://127.0.0.1:6379'),
+      /** Prefix of Redis keys (rate-limit counters). */
+      redis_prefix: z.string().default('warden'),
+      nats_servers: z.string().default('127.0.0.1:4222'),
+      /** JetStream stream of usage events. */
+      stream: z.string().default('WARDEN_USAGE'),
+      subject_prefix: z.string().default('warden.usage'),
+      /** Partitions of the usage stream: detection workers split them. */
+      partitions: z.number().int().min(1).max(256).default(4),
+      /** Usage events older than this leave the stream (they are in PostgreSQL by then). */
+      stream_max_age_hours: z.number().positive().default(168),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       /** The Ed25519 signing key lives here, outside the database (default <data_dir>/audit-key). */
@@ -57,6 +76,9 @@ export const ENV_OVERRIDES: Record<string, string> = {
   WARDEN_WATCHLIST: 'watchlist',
   WARDEN_ADMIN_TOKEN: 'admin.token',
   WARDEN_LOG_LEVEL: 'log.level',
+  WARDEN_POSTGRES_URL: 'cluster.postgres_url',
+  WARDEN_REDIS_URL: 'cluster.redis_url',
+  WARDEN_NATS_SERVERS: 'cluster.nats_servers',
 };
 
 export interface LoadedConfig {

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { WardenError, isWardenError } from '../core/index.js';
 import { startMockUpstream } from '../gateway/index.js';
+import { migratePostgres, openPostgresStore } from '../store/index.js';
 import { loadConfig, type WardenConfig } from './config.js';
 import { createAdminClient } from './admin-client.js';
 import { serve } from './serve.js';
@@ -42,6 +43,20 @@ export function buildProgram(): Command {
       const server = await serve(c);
       process.stderr.write(`Warden gateway on ${server.gateway.url} (admin token in ${c.admin.token ? 'config' : `${c.data_dir}/admin-token`}). Ctrl-C to stop.\n`);
       onSignals(() => server.close());
+    });
+
+  program
+    .command('migrate')
+    .description('create or upgrade the PostgreSQL schema of the cluster profile (cluster.postgres_url, cluster.schema)')
+    .action(async () => {
+      const c = config().cluster;
+      const store = await openPostgresStore({ connectionString: c.postgres_url, schema: c.schema, migrate: false });
+      try {
+        const versions = await migratePostgres(store.pool, { schema: c.schema });
+        process.stdout.write(`PostgreSQL schema "${c.schema}" at ${c.postgres_url.replace(/\/\/[^@]*@/, '//…@')}: ${Object.entries(versions).map(([k, v]) => `${k} v${v}`).join(', ')}\n`);
+      } finally {
+        await store.close();
+      }
     });
 
   program

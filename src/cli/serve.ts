@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { extractFeatures } from '../core/index.js';
-import type { UsageEvent } from '../core/index.js';
+import type { Counters, EnforcementState, EventBus, StateStore, UsageEvent } from '../core/index.js';
 import type { OpenedIpIntel, OpenedScreener } from '../intel/index.js';
 import {
   createGatewayMetrics,
@@ -20,12 +20,17 @@ import { createScreener, loadWatchlist, openIpIntel } from '../intel/index.js';
 import { createPolicyManager } from '../policy/index.js';
 import { createAuditLog, loadOrCreateAuditKey } from '../cases/index.js';
 import {
+  openClusterEnforcementState,
+  openNatsBus,
+  openPostgresStore,
+  openRedisCounters,
   openSqliteCaseStore,
   openOutbox,
   openSqliteBus,
   openSqliteCounters,
   openSqliteEnforcementState,
   openSqliteStore,
+  type SqliteCaseStore,
 } from '../store/index.js';
 import { adminTokenFile } from './admin-client.js';
 import type { WardenConfig } from './config.js';
@@ -49,6 +54,77 @@ export interface ServeOptions {
   quiet?: boolean;
 }
 
+interface Ports {
+  store: StateStore;
+  bus: EventBus<UsageEvent>;
+  counters: Counters;
+  enforcement: EnforcementState;
+  /** Holds the audit log. In the cluster profile it is per process (one chain per writer). */
+  cases: SqliteCaseStore;
+  close(): Promise<void>;
+}
+
+function openEmbeddedPorts(config: WardenConfig): Ports {
+  const store = openSqliteStore({ path: path.join(config.data_dir, 'warden.db') });
+  const bus = openSqliteBus<UsageEvent>({ db: store.db, topic: 'usage' });
+  const counters = openSqliteCounters({ db: store.db });
+  const enforcement = openSqliteEnforcementState({ store });
+  const cases = openSqliteCaseStore({ db: store.db });
+  return {
+    store,
+    bus,
+    counters,
+    enforcement,
+    cases,
+    async close() {
+      await bus.close();
+      await counters.close();
+      await enforcement.close();
+      await store.close();
+    },
+  };
+}
+
+/** PostgreSQL (source of truth), Redis (counters, enforcement push), NATS JetStream (usage events). */
+async function openClusterPorts(config: WardenConfig): Promise<Ports> {
+  const c = config.cluster;
+  const store = await openPostgresStore({ connectionString: c.postgres_url, schema: c.schema });
+  const opened: { close(): Promise<void> }[] = [store];
+  try {
+    const counters = await openRedisCounters({ url: c.redis_url, prefix: `${c.redis_prefix}:ctr` });
+    opened.push(counters);
+    const enforcement = await openClusterEnforcementState({ pg: store.pool, schema: store.schema, redisUrl: c.redis_url });
+    opened.push(enforcement);
+    const bus = await openNatsBus<UsageEvent>({
+      servers: c.nats_servers,
+      stream: c.stream,
+      subjectPrefix: c.subject_prefix,
+      partitions: c.partitions,
+      partitionKey: (e) => e.account_id ?? '',
+      maxAgeMs: c.stream_max_age_hours * 3_600_000,
+    });
+    opened.push(bus);
+    const cases = openSqliteCaseStore({ path: path.join(config.data_dir, 'audit.db') });
+    return {
+      store,
+      bus,
+      counters,
+      enforcement,
+      cases,
+      async close() {
+        await bus.close();
+        await counters.close();
+        await enforcement.close();
+        await cases.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    for (const o of opened.reverse()) await o.close().catch(() => undefined);
+    throw e;
+  }
+}
+
 /** The audit signing key lives outside the database file (configurable: audit.key_dir). */
 export function auditKeyDir(config: WardenConfig): string {
   return config.audit.key_dir ?? path.join(config.data_dir, 'audit-key');
@@ -65,19 +141,15 @@ export function ensureAdminToken(config: WardenConfig): string {
 }
 
 export async function serve(config: WardenConfig, opts: ServeOptions = {}): Promise<Server> {
-  if (config.profile !== 'embedded') {
-    throw new Error('The cluster profile (PostgreSQL, Redis, NATS) is not available in this build yet; use profile: embedded.');
-  }
   const log = opts.log ?? createLogger(config.log.level);
   mkdirSync(config.data_dir, { recursive: true });
   const adminToken = ensureAdminToken(config);
 
-  const store = openSqliteStore({ path: path.join(config.data_dir, 'warden.db') });
-  const bus = openSqliteBus<UsageEvent>({ db: store.db, topic: 'usage' });
-  const counters = openSqliteCounters({ db: store.db });
-  const enforcement = openSqliteEnforcementState({ store });
+  const ports = config.profile === 'cluster' ? await openClusterPorts(config) : openEmbeddedPorts(config);
+  const { store, bus, counters, enforcement } = ports;
+  // Each gateway process keeps its own local outbox: it answers while the bus is down.
   const outbox = openOutbox({ path: path.join(config.data_dir, 'outbox.db') });
-  const cases = openSqliteCaseStore({ db: store.db });
+  const cases = ports.cases;
   const auditKey = loadOrCreateAuditKey(auditKeyDir(config));
   const audit = createAuditLog({ store: cases, key: auditKey, chain: config.audit.chain });
   const auditDropped = { n: 0 };
@@ -205,10 +277,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         await outbox.close();
         await audit.close();
         await writer.close();
-        await bus.close();
-        await counters.close();
-        await enforcement.close();
-        await store.close();
+        await ports.close();
         log.flush?.();
       })();
       return closing;

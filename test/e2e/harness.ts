@@ -35,7 +35,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { policy?: string; gateway?: Record<string, unknown>; upstreamUrl?: string; retention?: Record<string, unknown> } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  policy?: string;
+  gateway?: Record<string, unknown>;
+  upstreamUrl?: string;
+  retention?: Record<string, unknown>;
+  /** The cluster profile, with these cluster settings (test/services). */
+  cluster?: Record<string, unknown>;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'warden-test-'));
   const upstream = await startMockUpstream({ host: '127.0.0.1', port: 0, latencyMs: 0 });
   let policyFile = path.join(ROOT, 'policies/demo.yaml');
@@ -56,6 +65,7 @@ export async function startHarness(opts: { policy?: string; gateway?: Record<str
     intel: { custom_networks: DEMO_NETWORKS },
     log: { level: 'silent' },
     ...(opts.retention ? { retention: opts.retention } : {}),
+    ...(opts.cluster ? { profile: 'cluster', cluster: opts.cluster, audit: { chain: `gw-${path.basename(dataDir)}` } } : {}),
   });
   const server = await serve(config, { log: createLogger('silent'), ...sharedIntel() });
   const url = server.gateway.url;

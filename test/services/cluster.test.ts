@@ -1,0 +1,98 @@
+/**
+ * Two gateway processes' worth of Warden (the cluster profile) on this machine's PostgreSQL,
+ * Redis and NATS JetStream: they share one rate limit exactly, an action taken at one reaches
+ * the other within a second, and both gateways' usage events reach PostgreSQL.
+ */
+import { randomUUID } from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, waitForEvents, type Harness } from '../e2e/harness.js';
+
+const POLICY = `
+format: 1
+name: cluster-test
+rules:
+  - id: enforcement-block
+    when: { field: enforcement.decision, equals: block }
+    decide: block
+    message: This account is suspended. Contact support to appeal.
+limits:
+  - id: key-shared
+    scope: key
+    requests_per_minute: 20
+`;
+
+const id = randomUUID().slice(0, 8);
+const cluster = { schema: `wt_${id}`, redis_prefix: `wt:${id}`, stream: `WT_${id}`, subject_prefix: `wt.${id}`, partitions: 2 };
+
+describe('cluster profile: two gateways on PostgreSQL, Redis and NATS', () => {
+  let a: Harness;
+  let b: Harness;
+  beforeAll(async () => {
+    a = await startHarness({ policy: POLICY, cluster });
+    b = await startHarness({ policy: POLICY, cluster });
+  }, 120_000);
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await pool.query(`DROP SCHEMA IF EXISTS ${cluster.schema} CASCADE`);
+    await pool.end();
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const keys = await redis.keys(`${cluster.redis_prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    const nc = await connect({ servers: '127.0.0.1:4222' });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(cluster.stream).catch(() => undefined);
+    await nc.close();
+  });
+
+  const ask = (h: Harness, key: string) =>
+    new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 }).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
+
+  it('shares one rate limit exactly between the two gateways', async () => {
+    const c = await a.customer();
+    const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => ask(i % 2 ? a : b, c.key)));
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const limited = results.filter((r) => r.status === 'rejected' && r.reason instanceof Anthropic.RateLimitError).length;
+    expect(ok).toBe(20);
+    expect(limited).toBe(20);
+  });
+
+  it('refuses a blocked key at the other gateway within a second', async () => {
+    const c = await a.customer();
+    await ask(b, c.key);
+    const t0 = Date.now();
+    await a.admin.call('POST', '/actions', { subject: { kind: 'key', id: c.keyId }, decision: 'block', reason: 'cluster test' });
+    let refusedAt = 0;
+    while (Date.now() - t0 < 5000) {
+      const err = await ask(b, c.key).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (err instanceof Anthropic.PermissionDeniedError) {
+        refusedAt = Date.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(refusedAt).toBeGreaterThan(0);
+    // The promise is one second; the margin is for a loaded CI machine (figures: docs/benchmarks.md).
+    expect(refusedAt - t0).toBeLessThan(2500);
+  });
+
+  it("stores both gateways' usage events in PostgreSQL through JetStream", async () => {
+    const c = await a.customer();
+    await ask(a, c.key);
+    await ask(b, c.key);
+    const events = await waitForEvents<{ event_id: string }>(a, `account_id=${c.accountId}`, 2, 20_000);
+    expect(events.length).toBe(2);
+    const viaB = await waitForEvents<{ event_id: string }>(b, `account_id=${c.accountId}`, 2, 20_000);
+    expect(new Set(viaB.map((e) => e.event_id))).toEqual(new Set(events.map((e) => e.event_id)));
+  });
+});
