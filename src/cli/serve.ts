@@ -70,26 +70,19 @@ function openEmbeddedPorts(config: WardenConfig): Ports {
   const counters = openSqliteCounters({ db: store.db });
   const enforcement = openSqliteEnforcementState({ store });
   const cases = openSqliteCaseStore({ db: store.db });
-  return {
-    store,
-    bus,
-    counters,
-    enforcement,
-    cases,
-    async close() {
-      await bus.close();
-      await counters.close();
-      await enforcement.close();
-      await store.close();
-    },
-  };
+  return { store, bus, counters, enforcement, cases, close: () => closeInReverse([store, enforcement, counters, bus]) };
+}
+
+/** Closes what was opened, last opened first, even when one of them fails. */
+async function closeInReverse(opened: { close(): Promise<void> | void }[]): Promise<void> {
+  for (const o of [...opened].reverse()) await Promise.resolve(o.close()).catch(() => undefined);
 }
 
 /** PostgreSQL (source of truth), Redis (counters, enforcement push), NATS JetStream (usage events). */
 async function openClusterPorts(config: WardenConfig): Promise<Ports> {
   const c = config.cluster;
   const store = await openPostgresStore({ connectionString: c.postgres_url, schema: c.schema });
-  const opened: { close(): Promise<void> }[] = [store];
+  const opened: { close(): Promise<void> | void }[] = [store];
   try {
     const counters = await openRedisCounters({ url: c.redis_url, prefix: `${c.redis_prefix}:ctr` });
     opened.push(counters);
@@ -105,22 +98,10 @@ async function openClusterPorts(config: WardenConfig): Promise<Ports> {
     });
     opened.push(bus);
     const cases = openSqliteCaseStore({ path: path.join(config.data_dir, 'audit.db') });
-    return {
-      store,
-      bus,
-      counters,
-      enforcement,
-      cases,
-      async close() {
-        await bus.close();
-        await counters.close();
-        await enforcement.close();
-        await cases.close();
-        await store.close();
-      },
-    };
+    opened.push(cases);
+    return { store, bus, counters, enforcement, cases, close: () => closeInReverse(opened) };
   } catch (e) {
-    for (const o of opened.reverse()) await o.close().catch(() => undefined);
+    await closeInReverse(opened);
     throw e;
   }
 }
