@@ -171,9 +171,18 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const retainRawText = config.retention.raw_text_days > 0;
 
   // Usage events: gateway → local outbox (durable before the response's last byte) → bus → store.
-  outbox.startRelay(async (events) => {
-    await Promise.all(events.map((e) => bus.publish(e, e.event_id)));
-  });
+  outbox.startRelay(
+    async (events) => {
+      await Promise.all(events.map((e) => bus.publish(e, e.event_id)));
+    },
+    {
+      // A bus back after an outage is caught up within a few seconds, not half a minute.
+      maxBackoffMs: 5000,
+      onError: (err, n) => {
+        if (n === 1 || n % 20 === 0) log.warn({ err: String(err), consecutive_failures: n }, 'usage events wait in the outbox: the bus is not accepting them');
+      },
+    },
+  );
   const writer = bus.consume(
     'store',
     async (d) => {

@@ -38,6 +38,20 @@ export const GatewayConfig = z.strictObject({
   verify_url: z.url().default('https://example.com/verify'),
   /** Grace for in-flight requests on SIGTERM. */
   drain_timeout_ms: z.number().int().nonnegative().default(15_000),
+  /**
+   * What a request gets when a backing service is down, per decision input (docs/scale-out.md):
+   * `open` decides without that input, `closed` refuses with a retryable 503. Keys, accounts and
+   * orgs are always closed for entries not cached (nobody unauthenticated gets in); cached
+   * entries keep working.
+   */
+  on_unavailable: z
+    .strictObject({
+      /** Rate limits and budgets (Redis in the cluster profile). */
+      counters: z.enum(['open', 'closed']).default('open'),
+      /** Detection risk (treated as 0 when open). */
+      risk: z.enum(['open', 'closed']).default('open'),
+    })
+    .prefault({}),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

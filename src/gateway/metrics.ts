@@ -14,6 +14,7 @@ export interface GatewayMetrics {
   outboxBacklog: Gauge;
   busPending: Gauge;
   inflight: Gauge;
+  unavailable: Counter<'component' | 'mode'>;
   policyVersion: Gauge;
 }
 
@@ -73,6 +74,12 @@ export function createGatewayMetrics(opts: { defaultMetrics?: boolean } = {}): G
       registers: [registry],
     }),
     inflight: new Gauge({ name: 'warden_inflight_requests', help: 'Requests in flight', registers: [registry] }),
+    unavailable: new Counter({
+      name: 'warden_backing_unavailable_total',
+      help: 'Requests decided while a backing service failed, by component and mode (open: decided without it; closed: refused with 503)',
+      labelNames: ['component', 'mode'],
+      registers: [registry],
+    }),
     policyVersion: new Gauge({ name: 'warden_policy_version', help: 'Active policy version', registers: [registry] }),
   };
   return m;

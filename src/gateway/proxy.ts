@@ -131,7 +131,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (!presented) throw new Refusal('authentication', 'No API key was given. Send your Warden key in the x-api-key header or as Authorization: Bearer.', 'block', 'auth.missing');
       const parsedKey = parseKey(presented);
       if (!parsedKey) throw new Refusal('authentication', 'The API key is malformed. Check that you copied the whole key.', 'block', 'auth.malformed');
-      const key = await deps.keys.get(parsedKey.keyId);
+      const key = await deps.keys.get(parsedKey.keyId).catch((e: unknown) => unavailable(deps, 'store', e, requestId));
       if (!key || !secretMatches(parsedKey.secret, key.secret_hash)) throw new Refusal('authentication', 'The API key is not valid.', 'block', 'auth.unknown');
       const unusable = keyUnusable(key, started);
       if (unusable) {
@@ -161,9 +161,9 @@ export function createProxyHandler(deps: ProxyDeps) {
 
       // 3. Who is asking, from where, and what the policy says.
       const [org, account, risk] = await Promise.all([
-        deps.orgs.get(key.org_id),
-        deps.accounts.get(key.account_id),
-        deps.risk.get(key.account_id),
+        deps.orgs.get(key.org_id).catch((e: unknown) => unavailable(deps, 'store', e, requestId)),
+        deps.accounts.get(key.account_id).catch((e: unknown) => unavailable(deps, 'store', e, requestId)),
+        deps.risk.get(key.account_id).catch((e: unknown) => (deps.config.on_unavailable.risk === 'open' ? degraded(deps, 'risk', e, requestId) : unavailable(deps, 'risk', e, requestId))),
       ]);
       if (!account || account.status !== 'active') throw new Refusal('authentication', 'This API key is not valid.', 'block', 'auth.account_deleted');
       const info = ip ? safeLookup(deps.intel, ip) : undefined;
@@ -225,15 +225,20 @@ export function createProxyHandler(deps: ProxyDeps) {
       const limits: LimitSpec[] = decision.limits;
       let outcome: LimitOutcome | undefined;
       if (limits.length) {
-        outcome = await checkLimits(deps.counters, limits, { key: key.key_id, org: key.org_id, account: key.account_id }, currentPeriods(started), started);
-        if (outcome.refused) {
+        try {
+          outcome = await checkLimits(deps.counters, limits, { key: key.key_id, org: key.org_id, account: key.account_id }, currentPeriods(started), started);
+        } catch (e) {
+          if (deps.config.on_unavailable.counters === 'closed') unavailable(deps, 'counters', e, requestId);
+          degraded(deps, 'counters', e, requestId);
+        }
+        if (outcome?.refused) {
           // A spent monthly budget will not come back on a retry: tell the SDKs not to retry.
           const h = { ...dialect.rateLimitHeaders(outcome.headers, started), ...retryHeaders({ retryAfterMs: outcome.retryAfterMs, shouldRetry: outcome.refused.kind !== 'monthly_tokens' }) };
           ev.decision = 'throttle';
           ev.decision_rule = outcome.refused.rule;
           throw new Refusal('rate_limit', outcome.message, 'throttle', outcome.refused.rule, h);
         }
-        const h = dialect.rateLimitHeaders(outcome.headers, started);
+        const h = outcome ? dialect.rateLimitHeaders(outcome.headers, started) : {};
         for (const name in h) res.setHeader(name, h[name]!);
       }
 
@@ -445,6 +450,20 @@ export function createProxyHandler(deps: ProxyDeps) {
       deps.metrics.inflight.dec();
     }
   };
+}
+
+/** A backing service failed and the request cannot be decided without it: a retryable 503. */
+function unavailable(deps: ProxyDeps, component: string, err: unknown, requestId: string): never {
+  deps.metrics.unavailable.labels(component, 'closed').inc();
+  deps.log.warn({ request_id: requestId, component, err: errSummary(err) }, 'backing service unavailable: refusing (fail-closed)');
+  throw new Refusal('overloaded', 'The service is temporarily unavailable. Retry shortly.', 'allow', undefined, { 'retry-after': '1' });
+}
+
+/** A backing service failed and the request goes on without it (fail-open), counted. */
+function degraded(deps: ProxyDeps, component: string, err: unknown, requestId: string): null {
+  deps.metrics.unavailable.labels(component, 'open').inc();
+  deps.log.warn({ request_id: requestId, component, err: errSummary(err) }, 'backing service unavailable: deciding without it (fail-open)');
+  return null;
 }
 
 function finishEvent(ev: UsageEvent, t0: number): UsageEvent {
