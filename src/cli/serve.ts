@@ -170,30 +170,36 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const metrics = createGatewayMetrics();
   const retainRawText = config.retention.raw_text_days > 0;
 
-  // Usage events: gateway → local outbox (durable before the response's last byte) → bus → store.
-  outbox.startRelay(
-    async (events) => {
-      await Promise.all(events.map((e) => bus.publish(e, e.event_id)));
+  // Usage events: gateway → local outbox (durable before the response's last byte) → relay.
+  // Embedded: the relay writes batches straight into the events table (same process, no bus
+  // hop to pay for per event). Cluster: the relay publishes to JetStream and every gateway runs a
+  // member of the `store` consumer group that writes the stream into PostgreSQL.
+  const relayTo =
+    config.profile === 'cluster'
+      ? async (events: UsageEvent[]) => void (await Promise.all(events.map((e) => bus.publish(e, e.event_id))))
+      : async (events: UsageEvent[]) => void (await store.appendEvents(events));
+  outbox.startRelay(relayTo, {
+    lingerMs: 25,
+    // A bus back after an outage is caught up within a few seconds, not half a minute.
+    maxBackoffMs: 5000,
+    onError: (err, n) => {
+      if (n === 1 || n % 20 === 0) log.warn({ err: String(err), consecutive_failures: n }, 'usage events wait in the outbox: the bus or store is not accepting them');
     },
-    {
-      // A bus back after an outage is caught up within a few seconds, not half a minute.
-      maxBackoffMs: 5000,
-      onError: (err, n) => {
-        if (n === 1 || n % 20 === 0) log.warn({ err: String(err), consecutive_failures: n }, 'usage events wait in the outbox: the bus is not accepting them');
-      },
-    },
-  );
-  const writer = bus.consume(
-    'store',
-    async (d) => {
-      await store.appendEvents([d.data]);
-      await d.ack();
-    },
-    { batch: 256 },
-  );
+  });
+  const writer =
+    config.profile === 'cluster'
+      ? bus.consume(
+          'store',
+          async (d) => {
+            await store.appendEvents([d.data]);
+            await d.ack();
+          },
+          { batch: 256 },
+        )
+      : undefined;
   const gauges = setInterval(() => {
     metrics.outboxBacklog.set(outbox.backlog());
-    writer.pending().then((n) => metrics.busPending.set(n), () => undefined);
+    writer?.pending().then((n) => metrics.busPending.set(n), () => undefined);
     metrics.policyVersion.set(policy.current().version);
   }, 1000);
   gauges.unref();
@@ -266,7 +272,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         await policy.close();
         await outbox.close();
         await audit.close();
-        await writer.close();
+        await writer?.close();
         await ports.close();
         log.flush?.();
       })();

@@ -104,3 +104,15 @@ export async function waitForEvents<T = Record<string, unknown>>(h: Harness, que
   }
   return events;
 }
+
+/** Polls the admin API until the events of `query` satisfy `done` (a count is not enough when earlier tests left events). */
+export async function waitForEventsWhere<T = Record<string, unknown>>(h: Harness, query: string, done: (events: T[]) => boolean, timeoutMs = 10_000): Promise<T[]> {
+  const until = Date.now() + timeoutMs;
+  let events: T[] = [];
+  while (Date.now() < until) {
+    events = (await h.admin.call<{ events: T[] }>('GET', `/events?${query}&limit=10000`)).events;
+    if (done(events)) return events;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return events;
+}

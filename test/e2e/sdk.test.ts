@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, waitForEvents, type Harness } from './harness.js';
+import { startHarness, waitForEvents, waitForEventsWhere, type Harness } from './harness.js';
 
 // The official SDKs, unchanged, pointed at the gateway with a Warden key.
 describe('official SDKs through the gateway', () => {
@@ -67,9 +67,9 @@ describe('official SDKs through the gateway', () => {
     for await (const ch of await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Count to five' }] })) withUsage.push(ch);
     expect(withUsage.at(-1)?.usage?.completion_tokens).toBeGreaterThan(0);
 
-    const events = await waitForEvents<Record<string, unknown>>(h, `account_id=${c.accountId}`, 1);
+    const events = await waitForEventsWhere<Record<string, unknown>>(h, `account_id=${c.accountId}`, (ev) => ev.filter((e) => e['endpoint'] === 'chat.completions').length >= 3);
     const streamed = events.filter((e) => e['endpoint'] === 'chat.completions' && e['stream'] === true);
-    expect(streamed.length).toBeGreaterThanOrEqual(1);
+    expect(streamed.length).toBe(2);
     for (const e of streamed) expect(e['output_tokens']).toBeGreaterThan(0);
   });
 
@@ -82,7 +82,7 @@ describe('official SDKs through the gateway', () => {
     expect(types).toContain('response.completed');
     const models = await openai.models.list();
     expect(models.data.length).toBeGreaterThan(0);
-    const events = await waitForEvents<Record<string, unknown>>(h, `account_id=${c.accountId}`, 1);
+    const events = await waitForEventsWhere<Record<string, unknown>>(h, `account_id=${c.accountId}`, (ev) => ev.filter((e) => e['endpoint'] === 'responses').length >= 2);
     expect(events.some((e) => e['endpoint'] === 'responses' && e['end_user_id'] === 'eu-openai-2')).toBe(true);
   });
 

@@ -52,6 +52,11 @@ export interface RelayOptions {
   minBackoffMs?: number;
   /** Default 30 s. */
   maxBackoffMs?: number;
+  /**
+   * How long the relay waits after a wake-up with fewer than `batchSize` events, so events are
+   * relayed in batches rather than one by one (responses never wait for the relay). Default 0.
+   */
+  lingerMs?: number;
   /** How long `close()` waits for the final drain. Default 5 s. */
   drainTimeoutMs?: number;
   /** Told about each failed `publish` (for logs and metrics). */
@@ -119,11 +124,16 @@ export function openOutbox(opts: OutboxOptions): Outbox {
     let failures = 0;
     for (;;) {
       if (closed) return;
-      const rows = s.head.all(o.batchSize) as { seq: number; data: string }[];
+      let rows = s.head.all(o.batchSize) as { seq: number; data: string }[];
       if (rows.length === 0) {
         if (draining) return;
         await nap(60_000);
         continue;
+      }
+      if (rows.length < o.batchSize && o.lingerMs > 0 && !draining) {
+        await new Promise((r) => setTimeout(r, o.lingerMs));
+        if (closed) return;
+        rows = s.head.all(o.batchSize) as { seq: number; data: string }[];
       }
       const events = rows.map((r) => JSON.parse(r.data) as UsageEvent);
       try {
@@ -165,6 +175,7 @@ export function openOutbox(opts: OutboxOptions): Outbox {
         minBackoffMs: o.minBackoffMs ?? 100,
         maxBackoffMs: o.maxBackoffMs ?? 30_000,
         drainTimeoutMs: o.drainTimeoutMs ?? 5_000,
+        lingerMs: o.lingerMs ?? 0,
       };
       drainTimeout = opts.drainTimeoutMs;
       relay = runRelay(publish, opts).catch((err: unknown) => {
