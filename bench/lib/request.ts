@@ -22,7 +22,7 @@ const DIFF = [
 
 export function messagesBody(stream: boolean): string {
   return JSON.stringify({
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 512,
     system: SYSTEM,
     messages: [
