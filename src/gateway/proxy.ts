@@ -125,6 +125,8 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (ua) ev.user_agent = ua;
 
     let upstreamMs = 0;
+    /** Set once the body parsed: a refused request's content is evidence too (probing). */
+    let forFeatures: ParsedRequest | undefined;
     try {
       // 1. The key.
       const presented = presentedKey(req.headers);
@@ -145,8 +147,10 @@ export function createProxyHandler(deps: ProxyDeps) {
       // 2. The body.
       const isGet = req.method === 'GET';
       const body = isGet ? { raw: Buffer.alloc(0), json: {} } : await readBody(req, deps.config.max_body_bytes, req.headers['content-type']);
-      const parsed = isGet ? LISTING : dialect.parseRequest(route.endpoint, body.json);
-      if ('error' in parsed) throw new Refusal('invalid_request', parsed.error, 'allow', undefined);
+      const outcomeOfParse = isGet ? LISTING : dialect.parseRequest(route.endpoint, body.json);
+      if ('error' in outcomeOfParse) throw new Refusal('invalid_request', outcomeOfParse.error, 'allow', undefined);
+      const parsed = outcomeOfParse;
+      if (!isGet) forFeatures = parsed;
       if (parsed.model) ev.model = parsed.model;
       ev.stream = parsed.stream;
       ev.turns = parsed.turns;
@@ -416,6 +420,13 @@ export function createProxyHandler(deps: ProxyDeps) {
       }
       const status = dialect.errorStatus(r.kind);
       ev.status = status;
+      if (forFeatures && !ev.features && ev.account_id) {
+        try {
+          ev.features = deps.features(forFeatures);
+        } catch (e) {
+          deps.log.error({ request_id: requestId, err: errSummary(e) }, 'feature extraction failed');
+        }
+      }
       ev.latency_ms = round(performance.now() - t0);
       try {
         await deps.record(finishEvent(ev, t0));

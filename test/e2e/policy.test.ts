@@ -139,3 +139,19 @@ describe('shipped policies', () => {
     expect((text.match(/^\s+- id: /gm) ?? []).length).toBeGreaterThanOrEqual(20);
   });
 });
+
+describe('refused requests', () => {
+  it('keep the prompt features of a refused request: probing is evidence too', async () => {
+    const h = await startHarness({ policy: POLICY });
+    try {
+      const c = await h.customer();
+      await new Anthropic({ apiKey: c.key, baseURL: h.url, maxRetries: 0, defaultHeaders: { 'x-forwarded-for': '77.88.8.8' } })
+        .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: "Let's think step by step: what is 17 * 23?" }] })
+        .catch(() => undefined);
+      const [ev] = await waitForEvents<Record<string, unknown>>(h, `account_id=${c.accountId}`, 1);
+      expect(ev).toMatchObject({ decision: 'block', features: { v: 1 } });
+    } finally {
+      await h.close();
+    }
+  });
+});
