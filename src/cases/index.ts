@@ -53,3 +53,9 @@ export type {
   StixImportProblem,
   StixImportResult,
 } from './stix.js';
+export { registerCaseRoutes, usageOfEvents, STIX_IMPORTS_BLOB, CASE_ACTION_KINDS } from './admin-routes.js';
+export type { CaseRoutesDeps, CaseEvent, StixImportRecord } from './admin-routes.js';
+export { renderCaseReportHtml, redactPrompt, escapeHtml, linkageGraph } from './report-html.js';
+export type { ReportExtras, LinkageGraph } from './report-html.js';
+export { createWebhookDispatcher, signWebhook, verifyWebhookSignature, WebhookConfig, WebhookEndpointConfig } from './webhooks.js';
+export type { WebhookDispatcher, WebhookEvent, WebhookOptions, WebhookStats } from './webhooks.js';

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError, formatIssuePath } from '../core/index.js';
 import { GatewayConfig, RetentionConfig } from '../gateway/index.js';
 import { CustomNetwork } from '../intel/index.js';
+import { WebhookConfig } from '../cases/index.js';
 
 export const WardenConfig = z.strictObject({
   profile: z.enum(['embedded', 'cluster']).default('embedded'),
@@ -51,6 +52,8 @@ export const WardenConfig = z.strictObject({
       stream_max_age_hours: z.number().positive().default(168),
     })
     .prefault({}),
+  /** Signed webhooks for alerts and case events (docs/cases.md). */
+  webhooks: WebhookConfig.prefault({}),
   audit: z
     .strictObject({
       /** The Ed25519 signing key lives here, outside the database (default <data_dir>/audit-key). */

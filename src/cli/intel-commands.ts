@@ -2,6 +2,7 @@
  * `warden intel …` and `warden screen`: what Warden knows about an address or a party, and
  * keeping the lists it knows it from current. These run locally, without a server.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { WardenError } from '../core/index.js';
 import {
@@ -15,6 +16,7 @@ import {
   openIpIntel,
 } from '../intel/index.js';
 import type { WardenConfig } from './config.js';
+import { createAdminClient } from './admin-client.js';
 
 export interface IntelCommandContext {
   config: () => WardenConfig;
@@ -65,6 +67,42 @@ export function registerIntelCommands(program: Command, ctx: IntelCommandContext
     .action((file: string, o: { kind?: string; date?: string }) => {
       const r = intelLoad(file, intelDataDir(ctx.config()), { ...(o.kind ? { kind: o.kind as never } : {}), ...(o.date ? { date: o.date } : {}) });
       process.stdout.write(`Loaded ${r.entries} entries as the ${r.kind} list (replacing the ${r.replaced} copy) into ${r.file}. Restart the server to use it.\n`);
+    });
+  intel
+    .command('export')
+    .description("a case's indicators as a STIX 2.1 bundle for other providers (through the running server)")
+    .argument('<case_id>', 'the case')
+    .option('--format <format>', 'stix (the only format)', 'stix')
+    .option('--tlp <level>', 'TLP marking: white, green, amber, red', 'amber')
+    .option('--out <file>', 'write to this file (default: stdout)')
+    .option('--url <url>', 'the running server (default: http://<gateway.listen>)')
+    .option('--token <token>', 'admin token (default: WARDEN_ADMIN_TOKEN or <data_dir>/admin-token)')
+    .action(async (caseId: string, o: { format: string; tlp: string; out?: string; url?: string; token?: string }) => {
+      if (o.format !== 'stix') throw new WardenError('VALIDATION', `--format: only "stix" is supported, got "${o.format}".`);
+      const bundle = await createAdminClient(ctx.config(), o).call('GET', `/cases/${encodeURIComponent(caseId)}/stix?tlp=${encodeURIComponent(o.tlp)}`);
+      if (o.out) {
+        writeFileSync(o.out, `${JSON.stringify(bundle, null, 2)}\n`);
+        process.stderr.write(`Wrote ${o.out}\n`);
+      } else ctx.print(bundle);
+    });
+  intel
+    .command('import')
+    .description('import a STIX 2.1 bundle of indicators from another provider (kept for detection; through the running server)')
+    .argument('<file>', 'the bundle (JSON)')
+    .option('--json', 'print JSON')
+    .option('--url <url>', 'the running server (default: http://<gateway.listen>)')
+    .option('--token <token>', 'admin token (default: WARDEN_ADMIN_TOKEN or <data_dir>/admin-token)')
+    .action(async (file: string, o: { json?: boolean; url?: string; token?: string }) => {
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new WardenError('INPUT_INVALID', `${file}: not a readable JSON file (${(e as Error).message}). Give a STIX 2.1 bundle.`);
+      }
+      const r = await createAdminClient(ctx.config(), o).call<{ bundle_id: string; indicators: number; identities: number; problems: { index: number; id?: string; message: string }[]; replaced: boolean }>('POST', '/stix/imports', bundle);
+      if (o.json) return ctx.print(r);
+      process.stdout.write(`${r.replaced ? 'Replaced' : 'Imported'} ${r.bundle_id}: ${r.indicators} indicator(s), ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, ${r.problems.length} problem(s).\n`);
+      for (const p of r.problems) process.stdout.write(`  objects[${p.index}]${p.id ? ` ${p.id}` : ''}: ${p.message}\n`);
     });
 
   program

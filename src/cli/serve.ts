@@ -18,7 +18,7 @@ import {
 } from '../gateway/index.js';
 import { createScreener, loadWatchlist, openIpIntel } from '../intel/index.js';
 import { createPolicyManager } from '../policy/index.js';
-import { createAuditLog, loadOrCreateAuditKey } from '../cases/index.js';
+import { createAuditLog, createWebhookDispatcher, loadOrCreateAuditKey, registerCaseRoutes, type WebhookEndpointConfig } from '../cases/index.js';
 import {
   openClusterEnforcementState,
   openNatsBus,
@@ -41,6 +41,9 @@ export interface Server {
   intel: OpenedIpIntel;
   adminToken: string;
   log: WardenLogger;
+  /** The state store and the case store this server uses (tests seed risk records through it). */
+  store: StateStore;
+  cases: SqliteCaseStore;
   /** Drains requests, flushes the outbox and closes every store. */
   close(): Promise<void>;
 }
@@ -52,6 +55,8 @@ export interface ServeOptions {
   screener?: OpenedScreener;
   /** Print the start-up banner (the CLI does; the demo and tests may not). */
   quiet?: boolean;
+  /** Where alert and case events are delivered (signed webhooks, docs/cases.md). */
+  webhooks?: WebhookEndpointConfig[];
 }
 
 interface Ports {
@@ -167,6 +172,10 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   );
   await policy.start();
 
+  const endpoints = opts.webhooks ?? config.webhooks.endpoints;
+  const webhooks = endpoints.length
+    ? createWebhookDispatcher({ endpoints, log, maxQueue: config.webhooks.max_queue, maxAttempts: config.webhooks.max_attempts, timeoutMs: config.webhooks.timeout_ms })
+    : undefined;
   const metrics = createGatewayMetrics();
   const retainRawText = config.retention.raw_text_days > 0;
 
@@ -235,7 +244,8 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     log,
     retainRawText,
     audit: auditAsync,
-    routes: (app, gw) =>
+    routes: (app, gw) => {
+      registerCaseRoutes(app, { cases, store, enforcement, token: adminToken, now: Date.now, log, audit, ...(webhooks ? { emit: (e) => webhooks.emit(e) } : {}) });
       registerAdminRoutes(
         app,
         {
@@ -254,7 +264,8 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
           },
         },
         gw,
-      ),
+      );
+    },
   });
   log.info({ url: gateway.url, profile: config.profile, policy_version: policy.current().version, data_dir: path.resolve(config.data_dir) }, 'warden gateway listening');
 
@@ -264,6 +275,8 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     intel,
     adminToken,
     log,
+    store,
+    cases,
     close() {
       closing ??= (async () => {
         await gateway.close();
@@ -272,6 +285,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         await policy.close();
         await outbox.close();
         await audit.close();
+        await webhooks?.close();
         await writer?.close();
         await ports.close();
         log.flush?.();

@@ -1,0 +1,435 @@
+/**
+ * The cases admin API under `/admin/v1`: list and read cases, notes, assignment, status,
+ * actions taken for a case (enforcement actions on its clusters, accounts or orgs), reversals,
+ * alert intake and dispositions, evidence reports (JSON, HTML) and STIX export and import.
+ * The same bearer admin token as the rest of the admin API, compared in constant time; strict
+ * validation whose errors name the field. Registered by the composition root (`warden serve`)
+ * through the gateway's `routes` hook; this part never imports the gateway.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import {
+  ALERT_VERDICTS,
+  CASE_SEVERITIES,
+  CASE_STATUSES,
+  NotFoundError,
+  ValidationError,
+  WardenError,
+  formatIssuePath,
+} from '../core/index.js';
+import type {
+  Alert,
+  AuditLog,
+  Case,
+  CaseQuery,
+  CaseStore,
+  EnforcementAction,
+  EnforcementState,
+  StateStore,
+  Subject,
+  UsageEvent,
+} from '../core/index.js';
+import { ingestAlerts } from './ingest.js';
+import { assignCase, disposeAlert, recordCaseAction, recordCaseReversal, setCaseStatus } from './case-ops.js';
+import { caseReportJson, type CaseReport, type CaseUsageVolumes } from './report.js';
+import { collectCaseIndicators, exportStixBundle, importStixBundle, type ImportedIdentity, type ImportedIndicator, type StixImportProblem, type Tlp } from './stix.js';
+import { redactPrompt, renderCaseReportHtml, type ReportExtras } from './report-html.js';
+
+/** Where imported STIX indicators are kept (a JSON `StixImportRecord[]` in the state store). */
+export const STIX_IMPORTS_BLOB = 'stix:imports';
+
+export interface StixImportRecord {
+  bundle_id: string;
+  imported_at: string;
+  imported_by: string;
+  indicators: ImportedIndicator[];
+  identities: ImportedIdentity[];
+  problems: StixImportProblem[];
+}
+
+/** A case or alert event for outside listeners (webhooks). Never awaited by the routes. */
+export interface CaseEvent {
+  type: 'alert.ingested' | 'case.created' | 'case.updated' | 'case.action' | 'case.reversal' | 'case.status' | 'alert.disposition';
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface CaseRoutesDeps {
+  cases: CaseStore;
+  store: Pick<StateStore, 'getAction' | 'getAccount' | 'listEvents' | 'putBlob' | 'getBlob'>;
+  enforcement: Pick<EnforcementState, 'apply'>;
+  /** The admin token; compared in constant time. */
+  token: string;
+  now: () => number;
+  log: { error(obj: object, msg: string): void };
+  /** Where decisions are recorded; each route resolves after its records are durable. */
+  audit?: Pick<AuditLog, 'append'>;
+  /** The provider's name in reports and STIX bundles. Default `Warden`. */
+  provider?: string;
+  /** Called with each case event (webhook delivery); must not block. */
+  emit?: (event: CaseEvent) => void;
+  /** Per-account cap on events read for a report's volumes and timeline. Default 20 000. */
+  reportEventLimit?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input schemas
+
+const id = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, 'letters, digits and _ . : @ - (at most 128)');
+const author = z.string().trim().min(1).max(200).default('admin');
+const reason = z.string().trim().min(1).max(2000);
+const isoTime = z.iso.datetime({ offset: true });
+
+const EvidenceInput = z.strictObject({
+  code: z.string().min(1).max(200),
+  detail: z.string().max(5000),
+  weight: z.number().min(0).max(1),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+const IndicatorsInput = z.strictObject({
+  ip_ranges: z.array(z.string().min(1).max(64)).max(10_000).optional(),
+  asns: z.array(z.number().int().nonnegative()).max(10_000).optional(),
+  payment_fingerprints: z.array(z.string().min(1).max(512)).max(10_000).optional(),
+  device_fingerprints: z.array(z.string().min(1).max(512)).max(10_000).optional(),
+  email_domains: z.array(z.string().min(1).max(253)).max(10_000).optional(),
+  prompt_fingerprints: z.array(z.string().min(1).max(512)).max(10_000).optional(),
+});
+const AlertInput = z.strictObject({
+  alert_id: id,
+  detector: z.string().min(1).max(200),
+  subjects: z.strictObject({
+    accounts: z.array(id).max(100_000),
+    cluster_id: id.optional(),
+    entity: id.optional(),
+    end_user_ids: z.array(z.string().min(1).max(256)).max(100_000).optional(),
+  }),
+  score: z.number().min(0).max(1),
+  labels: z.array(z.string().min(1).max(200)).max(100).optional(),
+  evidence: z.array(EvidenceInput).max(1000),
+  indicators: IndicatorsInput.optional(),
+  created_at: isoTime,
+});
+const AlertsInput = z.strictObject({ alerts: z.array(AlertInput).min(1).max(10_000), actor: z.string().min(1).max(200).optional() });
+const NoteInput = z.strictObject({ text: z.string().trim().min(1).max(20_000), author });
+const AssignInput = z.strictObject({ assignee: z.string().trim().min(1).max(200).nullable(), author });
+const StatusInput = z.strictObject({ status: z.enum(CASE_STATUSES), reason: reason.optional(), author });
+export const CASE_ACTION_KINDS = ['block', 'throttle', 'step_up', 'degrade', 'monitor'] as const;
+const ActInput = z.strictObject({
+  action: z.enum(CASE_ACTION_KINDS),
+  reason,
+  scope: z.enum(['cluster', 'accounts', 'org']).optional(),
+  expires_at: isoTime.optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  author,
+});
+const ReverseInput = z.strictObject({ action_id: z.string().min(1).max(200), reason, author });
+const DispositionInput = z.strictObject({ verdict: z.enum(ALERT_VERDICTS), reason, author });
+const csv = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values)));
+const ListQuery = z.strictObject({
+  status: csv(CASE_STATUSES).optional(),
+  severity: csv(CASE_SEVERITIES).optional(),
+  entity: z.string().min(1).optional(),
+  account: z.string().min(1).optional(),
+  cluster: z.string().min(1).optional(),
+  assignee: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: z.string().min(1).optional(),
+});
+const ReportQuery = z.strictObject({ format: z.enum(['json', 'html']).default('json') });
+const StixQuery = z.strictObject({ tlp: z.enum(['white', 'green', 'amber', 'red']).default('amber') });
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const r = schema.safeParse(body ?? {});
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message }));
+  throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+}
+
+const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403, UNAVAILABLE: 503 };
+
+// ---------------------------------------------------------------------------------------------
+// Report inputs from usage events
+
+/** Volumes, requests per hour and a few redacted prompts of the given accounts' events. */
+export function usageOfEvents(events: readonly UsageEvent[], samples = 6): { usage: CaseUsageVolumes; extras: ReportExtras } {
+  const by: NonNullable<CaseUsageVolumes['by_account']> = {};
+  const hours = new Map<string, number>();
+  let since: string | undefined;
+  let until: string | undefined;
+  const usage: CaseUsageVolumes = { requests: 0, input_tokens: 0, output_tokens: 0 };
+  const prompts: ReportExtras['samples'] = [];
+  const sorted = [...events].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.event_id < b.event_id ? -1 : 1));
+  for (const e of sorted) {
+    const acc = e.account_id ?? '(none)';
+    const row = (by[acc] ??= { requests: 0, input_tokens: 0, output_tokens: 0 });
+    row.requests++;
+    row.input_tokens += e.input_tokens ?? 0;
+    row.output_tokens += e.output_tokens ?? 0;
+    usage.requests++;
+    usage.input_tokens += e.input_tokens ?? 0;
+    usage.output_tokens += e.output_tokens ?? 0;
+    since = since === undefined || e.ts < since ? e.ts : since;
+    until = until === undefined || e.ts > until ? e.ts : until;
+    const hour = `${new Date(e.ts).toISOString().slice(0, 13)}:00:00Z`;
+    hours.set(hour, (hours.get(hour) ?? 0) + 1);
+    if (e.prompt && prompts!.length < samples && !prompts!.some((p) => p.account_id === acc)) {
+      prompts!.push({ account_id: acc, at: e.ts, text: redactPrompt(e.prompt) });
+    }
+  }
+  if (since) usage.since = since;
+  if (until) usage.until = until;
+  if (Object.keys(by).length) usage.by_account = by;
+  const hourly = [...hours.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([hour, requests]) => ({ hour, requests }));
+  return { usage, extras: { hourly, samples: prompts } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): void {
+  const tokenHash = createHash('sha256').update(deps.token).digest();
+  const iso = () => new Date(deps.now()).toISOString();
+  const emit = (type: CaseEvent['type'], data: Record<string, unknown>) => {
+    if (!deps.emit) return;
+    try {
+      deps.emit({ type, at: iso(), data });
+    } catch (err) {
+      deps.log.error({ err: String(err), type }, 'case event listener failed');
+    }
+  };
+  const ctx = (by: string) => ({ by, at: iso(), ...(deps.audit ? { audit: deps.audit } : {}) });
+  const mustCase = async (caseId: string): Promise<Case> => {
+    const c = await deps.cases.getCase(caseId);
+    if (!c) throw new NotFoundError(`No case "${caseId}". List cases with GET /admin/v1/cases.`);
+    return c;
+  };
+  let importChain: Promise<unknown> = Promise.resolve();
+
+  const reportOf = async (caseId: string): Promise<{ report: CaseReport; extras: ReportExtras; alerts: Alert[] }> => {
+    const c = await mustCase(caseId);
+    const alerts = await deps.cases.listAlerts({ case_id: caseId, limit: 100_000 });
+    const actions = (await Promise.all(c.actions.map((a) => deps.store.getAction(a)))).filter((a): a is EnforcementAction => !!a);
+    const limit = deps.reportEventLimit ?? 20_000;
+    const events: UsageEvent[] = [];
+    for (const account_id of c.accounts.slice(0, 500)) events.push(...(await deps.store.listEvents({ account_id, limit })));
+    const { usage, extras } = usageOfEvents(events);
+    const report = caseReportJson({
+      case: c,
+      alerts,
+      actions,
+      ...(usage.requests > 0 ? { usage } : {}),
+      generated_at: iso(),
+      generated_by: deps.provider ?? 'Warden',
+    });
+    return { report, extras: { ...extras, alerts }, alerts };
+  };
+
+  app.register(
+    async (admin) => {
+      admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+        const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+        const given = createHash('sha256').update(m?.[1] ?? '').digest();
+        if (!m || !timingSafeEqual(given, tokenHash)) {
+          return reply.code(401).send({ error: { type: 'unauthorized', message: 'Admin token missing or wrong. Send Authorization: Bearer <admin token> (see `warden serve` output or WARDEN_ADMIN_TOKEN).' } });
+        }
+      });
+      admin.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+        if (err instanceof WardenError) {
+          const status = STATUS[err.code] ?? 500;
+          const issues = err instanceof ValidationError && err.issues.length ? err.issues : undefined;
+          if (status >= 500) deps.log.error({ err: { name: err.name, message: err.message } }, 'cases admin request failed');
+          return reply.code(status).send({ error: { type: err.code.toLowerCase(), message: err.message, ...(issues ? { issues } : {}) } });
+        }
+        if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { type: 'invalid_request', message: err.message } });
+        deps.log.error({ err: { name: err.name, message: err.message } }, 'cases admin request failed');
+        return reply.code(500).send({ error: { type: 'internal', message: 'Internal error; see the server log.' } });
+      });
+
+      // Cases
+      admin.get('/cases', async (req) => {
+        const q = parse(ListQuery, req.query);
+        const query: CaseQuery = { limit: q.limit };
+        if (q.status) query.status = q.status;
+        if (q.severity) query.severity = q.severity;
+        if (q.entity) query.entity = q.entity;
+        if (q.account) query.account_id = q.account;
+        if (q.cluster) query.cluster_id = q.cluster;
+        if (q.assignee) query.assignee = q.assignee;
+        if (q.after) query.after = q.after;
+        const cases = await deps.cases.listCases(query);
+        return { cases, ...(cases.length === q.limit ? { next: cases[cases.length - 1]!.case_id } : {}) };
+      });
+      admin.get('/cases/:id', async (req) => {
+        const c = await mustCase((req.params as { id: string }).id);
+        return { ...c, alert_records: await deps.cases.listAlerts({ case_id: c.case_id, limit: 10_000 }) };
+      });
+      admin.post('/cases/:id/notes', async (req, reply) => {
+        const caseId = (req.params as { id: string }).id;
+        const input = parse(NoteInput, req.body);
+        await mustCase(caseId);
+        const at = iso();
+        const note = { note_id: `note_${randomUUID().replaceAll('-', '').slice(0, 20)}`, author: input.author, text: input.text, at };
+        const c = await deps.cases.addNote(caseId, note);
+        await deps.audit?.append({ type: 'case.note', actor: input.author, data: { case_id: caseId, note_id: note.note_id }, at });
+        emit('case.updated', { case_id: caseId, change: 'note', note_id: note.note_id });
+        return reply.code(201).send(c);
+      });
+      admin.post('/cases/:id/assign', async (req) => {
+        const caseId = (req.params as { id: string }).id;
+        const input = parse(AssignInput, req.body);
+        const c = await assignCase(deps.cases, caseId, input.assignee ?? undefined, ctx(input.author));
+        emit('case.updated', { case_id: caseId, change: 'assignee', assignee: input.assignee });
+        return c;
+      });
+      admin.post('/cases/:id/status', async (req) => {
+        const caseId = (req.params as { id: string }).id;
+        const input = parse(StatusInput, req.body);
+        const before = await mustCase(caseId);
+        const c = await setCaseStatus(deps.cases, caseId, input.status, { ...ctx(input.author), ...(input.reason ? { reason: input.reason } : {}) });
+        if (before.status !== c.status) emit('case.status', { case_id: caseId, from: before.status, to: c.status, reason: input.reason ?? null });
+        return c;
+      });
+
+      // Actions for a case
+      admin.post('/cases/:id/act', async (req, reply) => {
+        const caseId = (req.params as { id: string }).id;
+        const input = parse(ActInput, req.body);
+        const c = await mustCase(caseId);
+        const scope = input.scope ?? (c.clusters.length ? 'cluster' : 'accounts');
+        let subjects: Subject[];
+        if (scope === 'cluster') {
+          if (!c.clusters.length) throw new ValidationError(`scope: case ${caseId} names no cluster; use scope "accounts" or "org".`, [{ path: 'scope', message: 'the case has no cluster' }]);
+          subjects = c.clusters.map((cl) => ({ kind: 'cluster', id: cl }));
+        } else if (scope === 'accounts') {
+          if (!c.accounts.length) throw new ValidationError(`scope: case ${caseId} names no account; use scope "cluster".`, [{ path: 'scope', message: 'the case has no account' }]);
+          subjects = c.accounts.map((a) => ({ kind: 'account', id: a }));
+        } else {
+          const orgs = new Set<string>();
+          for (const a of c.accounts) {
+            const acc = await deps.store.getAccount(a);
+            if (acc) orgs.add(acc.org_id);
+          }
+          if (!orgs.size) throw new ValidationError(`scope: none of case ${caseId}'s accounts is known to the store, so no org can be named; use scope "cluster" or "accounts".`, [{ path: 'scope', message: 'no org found' }]);
+          subjects = [...orgs].sort().map((o) => ({ kind: 'org', id: o }));
+        }
+        if (input.expires_at && Date.parse(input.expires_at) <= deps.now()) {
+          throw new ValidationError('expires_at: lies in the past; give a future time or leave it out.', [{ path: 'expires_at', message: 'a future time' }]);
+        }
+        const at = iso();
+        const actions: EnforcementAction[] = [];
+        for (const subject of subjects) {
+          const action: EnforcementAction = {
+            action_id: `act_${randomUUID().replaceAll('-', '').slice(0, 14)}`,
+            subject,
+            decision: input.action,
+            reason: input.reason,
+            author: input.author,
+            created_at: at,
+            source: `case:${caseId}`,
+            ...(input.expires_at ? { expires_at: input.expires_at } : {}),
+            ...(input.params ? { params: input.params } : {}),
+          };
+          await deps.enforcement.apply({ type: 'put', action });
+          await deps.audit?.append({ type: 'action.put', actor: action.author, subject, data: { action_id: action.action_id, decision: action.decision, reason: action.reason, expires_at: action.expires_at ?? null, source: action.source! }, at });
+          await recordCaseAction(deps.cases, caseId, action, ctx(input.author));
+          actions.push(action);
+          emit('case.action', { case_id: caseId, action_id: action.action_id, decision: action.decision, subject, reason: action.reason });
+        }
+        return reply.code(201).send({ case: await mustCase(caseId), actions });
+      });
+      admin.post('/cases/:id/reverse', async (req) => {
+        const caseId = (req.params as { id: string }).id;
+        const input = parse(ReverseInput, req.body);
+        const c = await mustCase(caseId);
+        if (!c.actions.includes(input.action_id)) throw new NotFoundError(`Case ${caseId} has no action "${input.action_id}"; its actions: ${c.actions.join(', ') || 'none'}.`);
+        const action = await deps.store.getAction(input.action_id);
+        if (!action) throw new NotFoundError(`Action "${input.action_id}" is not in the store.`);
+        if (action.reversed_at) throw new WardenError('CONFLICT', `Action "${input.action_id}" was reversed already (${action.reversed_at}).`);
+        const reversed: EnforcementAction = { ...action, reversed_at: iso(), reversed_by: input.author, reversed_reason: input.reason };
+        await deps.enforcement.apply({ type: 'reverse', action: reversed });
+        await deps.audit?.append({ type: 'action.reverse', actor: input.author, subject: action.subject, data: { action_id: action.action_id, reason: input.reason, decision: action.decision }, at: reversed.reversed_at! });
+        const saved = await recordCaseReversal(deps.cases, caseId, reversed, ctx(input.author));
+        emit('case.reversal', { case_id: caseId, action_id: action.action_id, reason: input.reason });
+        return { case: saved, action: reversed };
+      });
+
+      // Alerts
+      admin.post('/alerts', async (req, reply) => {
+        const input = parse(AlertsInput, req.body);
+        const alerts = input.alerts.map((a) => stripUndefined(a) as Alert);
+        const result = await ingestAlerts(deps.cases, alerts, { actor: input.actor ?? 'admin', now: iso, ...(deps.audit ? { audit: deps.audit } : {}) });
+        for (const [alert_id, case_id] of Object.entries(result.placed)) emit('alert.ingested', { alert_id, case_id });
+        for (const case_id of result.created) emit('case.created', { case_id });
+        for (const case_id of result.updated) emit('case.updated', { case_id, change: 'alerts' });
+        return reply.code(201).send(result);
+      });
+      admin.get('/alerts/:id', async (req) => {
+        const alertId = (req.params as { id: string }).id;
+        const a = await deps.cases.getAlert(alertId);
+        if (!a) throw new NotFoundError(`No alert "${alertId}".`);
+        return a;
+      });
+      admin.post('/alerts/:id/disposition', async (req) => {
+        const alertId = (req.params as { id: string }).id;
+        const input = parse(DispositionInput, req.body);
+        if (!(await deps.cases.getAlert(alertId))) throw new NotFoundError(`No alert "${alertId}".`);
+        const a = await disposeAlert(deps.cases, alertId, { verdict: input.verdict, reason: input.reason, by: input.author, at: iso() }, deps.audit ? { audit: deps.audit } : {});
+        emit('alert.disposition', { alert_id: alertId, case_id: a.case_id ?? null, verdict: input.verdict });
+        return a;
+      });
+
+      // Reports and sharing
+      admin.get('/cases/:id/report', async (req, reply) => {
+        const caseId = (req.params as { id: string }).id;
+        const { format } = parse(ReportQuery, req.query);
+        const { report, extras } = await reportOf(caseId);
+        if (format === 'html') return reply.type('text/html; charset=utf-8').send(renderCaseReportHtml(report, extras));
+        return report;
+      });
+      admin.get('/cases/:id/stix', async (req) => {
+        const caseId = (req.params as { id: string }).id;
+        const { tlp } = parse(StixQuery, req.query);
+        const c = await mustCase(caseId);
+        const alerts = await deps.cases.listAlerts({ case_id: caseId, limit: 100_000 });
+        const summary = caseReportJson({ case: c, alerts, generated_at: iso() }).summary;
+        return exportStixBundle({
+          provider: { name: deps.provider ?? 'Warden' },
+          case: { case_id: c.case_id, title: c.title, created_at: c.created_at, updated_at: c.updated_at, summary, score: c.score },
+          ...(c.entity ? { entity: { id: c.entity, name: c.entity } } : {}),
+          indicators: collectCaseIndicators(alerts),
+          tlp: tlp as Tlp,
+        });
+      });
+      admin.post('/stix/imports', async (req, reply) => {
+        const result = importStixBundle(req.body);
+        const record: StixImportRecord = { bundle_id: result.bundle_id, imported_at: iso(), imported_by: 'admin', indicators: result.indicators, identities: result.identities, problems: result.problems };
+        // Read-modify-write of one blob: serialized within the process.
+        const run = importChain.then(async () => {
+          const prev = await deps.store.getBlob(STIX_IMPORTS_BLOB);
+          const list = prev ? (JSON.parse(prev.toString('utf8')) as StixImportRecord[]) : [];
+          const next = [...list.filter((r) => r.bundle_id !== record.bundle_id), record];
+          await deps.store.putBlob(STIX_IMPORTS_BLOB, Buffer.from(JSON.stringify(next)));
+          return list.some((r) => r.bundle_id === record.bundle_id);
+        });
+        importChain = run.catch(() => undefined);
+        const replaced = await run;
+        await deps.audit?.append({ type: 'intel.stix_import', actor: 'admin', data: { bundle_id: result.bundle_id, indicators: result.indicators.length, identities: result.identities.length, problems: result.problems.length, replaced }, at: record.imported_at });
+        return reply.code(201).send({ bundle_id: result.bundle_id, indicators: result.indicators.length, identities: result.identities.length, problems: result.problems, replaced });
+      });
+      admin.get('/stix/imports', async () => {
+        const prev = await deps.store.getBlob(STIX_IMPORTS_BLOB);
+        return { imports: prev ? (JSON.parse(prev.toString('utf8')) as StixImportRecord[]) : [] };
+      });
+    },
+    { prefix: '/admin/v1' },
+  );
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}
