@@ -1,6 +1,7 @@
 /**
  * `warden serve`: the composition root of a gateway process. Picks the adapters for the
- * profile, wires the outbox → bus → store path of usage events, the policy manager, the intel
+ * profile, wires the path of usage events (embedded: straight into the local store; cluster: local
+ * outbox → JetStream → PostgreSQL), the policy manager, the intel
  * part and the admin API, and drains cleanly on SIGTERM.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,8 @@ interface Ports {
   enforcement: EnforcementState;
   /** Holds the audit log. In the cluster profile it is per process (one chain per writer). */
   cases: SqliteCaseStore;
+  /** Embedded: records a usage event durably in the local store (no outbox needed). */
+  recordEvent?: (e: UsageEvent) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,7 +78,7 @@ function openEmbeddedPorts(config: WardenConfig): Ports {
   const counters = openSqliteCounters({ db: store.db });
   const enforcement = openSqliteEnforcementState({ store });
   const cases = openSqliteCaseStore({ db: store.db });
-  return { store, bus, counters, enforcement, cases, close: () => closeInReverse([store, enforcement, counters, bus]) };
+  return { store, bus, counters, enforcement, cases, recordEvent: (e) => store.recordEvent(e), close: () => closeInReverse([store, enforcement, counters, bus]) };
 }
 
 /** Closes what was opened, last opened first, even when one of them fails. */
@@ -133,8 +136,10 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
 
   const ports = config.profile === 'cluster' ? await openClusterPorts(config) : openEmbeddedPorts(config);
   const { store, bus, counters, enforcement } = ports;
-  // Each gateway process keeps its own local outbox: it answers while the bus is down.
-  const outbox = openOutbox({ path: path.join(config.data_dir, 'outbox.db') });
+  // Cluster: each gateway process keeps its own local outbox, so it answers while the bus is
+  // down. Embedded: the store is local and durable already, so events are recorded into it
+  // directly (group-committed), with the same guarantee and no relay to pay for.
+  const outbox = ports.recordEvent ? undefined : openOutbox({ path: path.join(config.data_dir, 'outbox.db') });
   const cases = ports.cases;
   const auditKey = loadOrCreateAuditKey(auditKeyDir(config));
   const audit = createAuditLog({ store: cases, key: auditKey, chain: config.audit.chain });
@@ -179,35 +184,29 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const metrics = createGatewayMetrics();
   const retainRawText = config.retention.raw_text_days > 0;
 
-  // Usage events: gateway → local outbox (durable before the response's last byte) → relay.
-  // Embedded: the relay writes batches straight into the events table (same process, no bus
-  // hop to pay for per event). Cluster: the relay publishes to JetStream and every gateway runs a
-  // member of the `store` consumer group that writes the stream into PostgreSQL.
-  const relayTo =
-    config.profile === 'cluster'
-      ? async (events: UsageEvent[]) => void (await Promise.all(events.map((e) => bus.publish(e, e.event_id))))
-      : async (events: UsageEvent[]) => void (await store.appendEvents(events));
-  outbox.startRelay(relayTo, {
+  // Cluster: the outbox relay publishes to JetStream, and every gateway runs a member of the
+  // `store` consumer group that writes the stream into PostgreSQL.
+  outbox?.startRelay(async (events) => void (await Promise.all(events.map((e) => bus.publish(e, e.event_id)))), {
     lingerMs: 25,
     // A bus back after an outage is caught up within a few seconds, not half a minute.
     maxBackoffMs: 5000,
     onError: (err, n) => {
-      if (n === 1 || n % 20 === 0) log.warn({ err: String(err), consecutive_failures: n }, 'usage events wait in the outbox: the bus or store is not accepting them');
+      if (n === 1 || n % 20 === 0) log.warn({ err: String(err), consecutive_failures: n }, 'usage events wait in the outbox: the bus is not accepting them');
     },
   });
-  const writer =
-    config.profile === 'cluster'
-      ? bus.consume(
-          'store',
-          async (d) => {
-            await store.appendEvents([d.data]);
-            await d.ack();
-          },
-          { batch: 256 },
-        )
-      : undefined;
+  const writer = outbox
+    ? bus.consume(
+        'store',
+        async (d) => {
+          await store.appendEvents([d.data]);
+          await d.ack();
+        },
+        { batch: 256 },
+      )
+    : undefined;
+  const record = ports.recordEvent ?? ((e: UsageEvent) => outbox!.append(e));
   const gauges = setInterval(() => {
-    metrics.outboxBacklog.set(outbox.backlog());
+    metrics.outboxBacklog.set(outbox?.backlog() ?? 0);
     writer?.pending().then((n) => metrics.busPending.set(n), () => undefined);
     metrics.policyVersion.set(policy.current().version);
   }, 1000);
@@ -231,7 +230,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     enforcement,
     intel,
     policy: () => policy.current(),
-    record: (e) => outbox.append(e),
+    record,
     features: (p: ParsedRequest) =>
       extractFeatures({
         ...(p.systemText !== undefined ? { system: p.systemText } : {}),
@@ -283,7 +282,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         clearInterval(gauges);
         clearInterval(retentionTimer);
         await policy.close();
-        await outbox.close();
+        await outbox?.close();
         await audit.close();
         await webhooks?.close();
         await writer?.close();

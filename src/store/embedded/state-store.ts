@@ -18,7 +18,7 @@ import type {
 } from '../../core/index.js';
 import { ConflictError, NotFoundError, systemClock, type Clock } from '../../core/index.js';
 import { columnDefs, columnList, fromRow, placeholderList, toParams, type ColumnSpec } from './columns.js';
-import { migrate, openDatabase, timeMs, type Migration, type SqliteDatabase, type SqliteSynchronous } from './sqlite.js';
+import { GroupCommit, migrate, openDatabase, timeMs, type Migration, type SqliteDatabase, type SqliteSynchronous } from './sqlite.js';
 
 export const ORG_COLUMNS = [
   ['org_id', 'text'],
@@ -194,6 +194,13 @@ export interface SqliteStoreOptions {
 /** The embedded `StateStore`, with its database exposed for the other embedded adapters. */
 export interface SqliteStore extends StateStore {
   readonly db: SqliteDatabase;
+  /**
+   * Stores one event, group-committed with the others recorded in the same event-loop turn;
+   * resolves once committed (WAL: it survives the process being killed). The embedded gateway
+   * records usage events with it directly: the store is local, so no outbox hop is needed for
+   * the same durability.
+   */
+  recordEvent(event: UsageEvent): Promise<void>;
 }
 
 type Row = Record<string, unknown>;
@@ -293,12 +300,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const deleted = new Set<string>((s.deletedAccounts.all() as { account_id: string }[]).map((r) => r.account_id));
   let closed = false;
 
+  const eventWrites = new GroupCommit(db, 'event store');
+  const insertOne = (e: UsageEvent): number =>
+    e.account_id !== undefined && deleted.has(e.account_id) ? 0 : s.insertEvent.run({ ...toParams(EVENT_COLUMNS, e), ts_ms: timeMs(e.ts, `event ${e.event_id} ts`) }).changes;
+
   const appendTx = db.transaction((events: UsageEvent[]) => {
     let added = 0;
-    for (const e of events) {
-      if (e.account_id !== undefined && deleted.has(e.account_id)) continue;
-      added += s.insertEvent.run({ ...toParams(EVENT_COLUMNS, e), ts_ms: timeMs(e.ts, `event ${e.event_id} ts`) }).changes;
-    }
+    for (const e of events) added += insertOne(e);
     return added;
   });
 
@@ -462,6 +470,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     async appendEvents(events) {
       return events.length === 0 ? 0 : appendTx(events);
     },
+    recordEvent(event) {
+      return eventWrites.enqueue(() => insertOne(event)).then(() => undefined);
+    },
     async listEvents(q) {
       const { sql, params } = eventWhere(q);
       const rows = db
@@ -545,6 +556,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     async close() {
       if (closed) return;
       closed = true;
+      eventWrites.close();
       if (ownsDb) db.close();
     },
   };
