@@ -10,3 +10,4 @@ export * from './intel.js';
 export * from './policy.js';
 export * from './features.js';
 export * from './cases.js';
+export * from './hash.js';
