@@ -1,0 +1,141 @@
+/**
+ * Ratios and summaries derived from an account's streaming state: what the detectors read.
+ */
+import type { AccountState } from './account-state.js';
+import { NET, OFF_HOUR, OFF_NET, OFF_TASK, OFF_WEEKDAY } from './account-state.js';
+import { TASKS } from '../core/index.js';
+import { cappedTop, distinctCount, entropy } from './sketches.js';
+
+export interface Derived {
+  n: number;
+  /** Share of requests that carried prompt features. */
+  contentShare: number;
+  cot: number;
+  bench: number;
+  code: number;
+  toolTrace: number;
+  probe: number;
+  framed: number;
+  cotSys: number;
+  mc: number;
+  shallow: number;
+  meanTurns: number;
+  nearDup: number;
+  /** Share of requests whose template is one of the account's reused templates (≥ 3 uses). */
+  tplReuse: number;
+  distinctTpls: number;
+  taskEntropy: number;
+  langs: number;
+  topLang: string | null;
+  topLangShare: number;
+  outIn: number;
+  ips: number;
+  prefixes: number;
+  asns: number;
+  countries: number;
+  uas: number;
+  endUsers: number;
+  endUserShare: number;
+  forwardedShare: number;
+  hosting: number;
+  residential: number;
+  mobile: number;
+  education: number;
+  business: number;
+  anonymizer: number;
+  entityNet: number;
+  restricted: number;
+  offCountry: number;
+  /** Hours of the day with at least 2% of requests (0–24). */
+  hoursCovered: number;
+  hourEntropy: number;
+  /** Implied UTC offset: the centre of the busiest 10-hour window, mapped to 14:00 local. */
+  impliedOffset: number;
+  weekendShare: number;
+  /** Coefficient of variation of log inter-arrival gaps (low = regular, scripted). */
+  gapCv: number;
+  perActiveDay: number;
+  maxDay: number;
+  maxHour: number;
+  activeDays: number;
+  spanDays: number;
+}
+
+export function derive(s: AccountState): Derived {
+  const n = Math.max(1, s.n);
+  const c = Math.max(1, s.content);
+  let reuse = 0;
+  const tu = s.tplUse;
+  if (tu) for (let i = 0; i < tu.counts.length; i++) if (tu.counts[i]! >= 3) reuse += tu.counts[i]!;
+  const cc = s.c;
+  const hours = cc.subarray(OFF_HOUR, OFF_HOUR + 24);
+  let covered = 0;
+  for (const h of hours) if (h >= 0.02 * n) covered++;
+  // Busiest 10-hour window, circular.
+  let best = 0;
+  let bestStart = 0;
+  for (let st = 0; st < 24; st++) {
+    let sum = 0;
+    for (let k = 0; k < 10; k++) sum += hours[(st + k) % 24]!;
+    if (sum > best) {
+      best = sum;
+      bestStart = st;
+    }
+  }
+  const centreUtc = (bestStart + 5) % 24;
+  let offset = 14 - centreUtc;
+  if (offset > 14) offset -= 24;
+  if (offset < -11) offset += 24;
+  const top = cappedTop(s.langs);
+  const gm = s.gapN > 0 ? s.gapLogSum / s.gapN : 0;
+  const gv = s.gapN > 1 ? Math.max(0, s.gapLogSq / s.gapN - gm * gm) : 0;
+  return {
+    n: s.n,
+    contentShare: s.content / n,
+    cot: s.cot / c,
+    bench: s.bench / c,
+    code: s.code / c,
+    toolTrace: s.toolTrace / c,
+    probe: s.probe / c,
+    framed: s.framed / c,
+    cotSys: s.cotSys / c,
+    mc: s.mc / c,
+    shallow: s.shallow / n,
+    meanTurns: s.turnsSum / n,
+    nearDup: s.nearDup / c,
+    tplReuse: reuse / c,
+    distinctTpls: distinctCount(s.tpls),
+    taskEntropy: entropy(cc.subarray(OFF_TASK, OFF_TASK + TASKS.length)),
+    langs: s.langs?.keys.length ?? 0,
+    topLang: top.key,
+    topLangShare: top.count / c,
+    outIn: s.outTok / Math.max(1, s.inTok),
+    ips: distinctCount(s.ips),
+    prefixes: distinctCount(s.prefixes),
+    asns: distinctCount(s.asns),
+    countries: distinctCount(s.countries),
+    uas: distinctCount(s.uas),
+    endUsers: distinctCount(s.endUsers),
+    endUserShare: s.withEndUser / n,
+    forwardedShare: s.forwarded / n,
+    hosting: cc[OFF_NET + NET.hosting]! / n,
+    residential: (cc[OFF_NET + NET.residential]! + cc[OFF_NET + NET.mobile]!) / n,
+    mobile: cc[OFF_NET + NET.mobile]! / n,
+    education: cc[OFF_NET + NET.education]! / n,
+    business: cc[OFF_NET + NET.business]! / n,
+    anonymizer: cc[OFF_NET + NET.anonymizer]! / n,
+    entityNet: cc[OFF_NET + NET.entity]! / n,
+    restricted: s.restricted,
+    offCountry: s.offCountry / n,
+    hoursCovered: covered,
+    hourEntropy: entropy(hours),
+    impliedOffset: offset,
+    weekendShare: (cc[OFF_WEEKDAY]! + cc[OFF_WEEKDAY + 6]!) / n,
+    gapCv: gm > 0 ? Math.sqrt(gv) / gm : 0,
+    perActiveDay: s.n / Math.max(1, s.activeDays),
+    maxDay: s.maxDayN,
+    maxHour: s.maxHourN,
+    activeDays: s.activeDays,
+    spanDays: (s.lastTs - s.firstTs) / 86_400_000,
+  };
+}

@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import type { Account, AccountVerdict, UsageEvent, Verdicts, Watchlist } from '../core/index.js';
+import { runEngine } from './analyzer.js';
+import { account, event, fakeIntel, HOUR, ipOf, PROMPTS, T0 } from './test-world.js';
+
+const flagged = (v: AccountVerdict | undefined): boolean => v?.recommended_action === 'step_up' || v?.recommended_action === 'block';
+
+function byId(v: Verdicts): Map<string, AccountVerdict> {
+  return new Map(v.accounts.map((a) => [a.account_id, a]));
+}
+
+async function run(accounts: Account[], events: UsageEvent[], watchlist?: Watchlist): Promise<Verdicts> {
+  events.sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+  return runEngine({ accounts, events, ...(watchlist ? { watchlist } : {}) }, { intel: fakeIntel() });
+}
+
+/** A deterministic generator so each test world is the same on every run. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+const ROTATE = ['US', 'GB', 'DE', 'FR', 'JP', 'BR', 'IN', 'CA'];
+
+/** Accounts that rotate residential proxies; `distill` mixes CoT and benchmark sweeps into their traffic. */
+function proxyTraffic(ids: string[], opts: { distill: boolean; perAccount: number; seed: number }): UsageEvent[] {
+  const r = lcg(opts.seed);
+  const out: UsageEvent[] = [];
+  ids.forEach((id, k) => {
+    for (let i = 0; i < opts.perAccount; i++) {
+      const t = T0 + k * 60_000 + Math.floor(r() * 72 * HOUR);
+      const ip = ipOf(r() < 0.5 ? 'residential' : 'mobile', ROTATE[Math.floor(r() * ROTATE.length)]!, Math.floor(r() * 5000));
+      const roll = r();
+      const content =
+        opts.distill && roll < 0.4
+          ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 }
+          : opts.distill && roll < 0.7
+            ? { prompt: PROMPTS.mcq(i) }
+            : { prompt: PROMPTS.chat(i), turns: 4 };
+      out.push(event(id, t, { ip, ...content }));
+    }
+  });
+  return out;
+}
+
+describe('hydra clusters (linkage)', () => {
+  it('links accounts of no organisation that share prepaid cards and blocks the cluster', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `h${i}`);
+    const accounts = ids.map((id, i) => account(id, { payment_fingerprint: `card_${Math.floor(i / 4)}`, signup_ip: ipOf('residential', 'US', 7000 + i) }));
+    const v = await run(accounts, proxyTraffic(ids, { distill: true, perAccount: 40, seed: 1 }));
+    const m = byId(v);
+    for (const id of ids) {
+      expect(flagged(m.get(id)), id).toBe(true);
+      expect(m.get(id)!.labels).toContain('hydra_member');
+      expect(m.get(id)!.reasons.map((r) => r.code)).toContain('cluster_member');
+    }
+    const hydra = v.clusters.filter((c) => c.labels.includes('hydra_cluster'));
+    expect(hydra.length).toBeGreaterThan(0);
+    expect(hydra.flatMap((c) => c.evidence.map((e) => e.code))).toContain('shared_payment_fingerprint');
+  });
+
+  it('flags a card-less proxy-service account whose rotating residential traffic carries benchmark and CoT sweeps', async () => {
+    const v = await run([account('solo', { signup_ip: ipOf('residential', 'US', 9000) })], proxyTraffic(['solo'], { distill: true, perAccount: 60, seed: 4 }));
+    const a = byId(v).get('solo')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
+    expect(a.cluster_id ?? null).toBeNull();
+  });
+
+  it('does not flag proxy users who rotate the same residential networks with their own cards and ordinary chats', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    const accounts = ids.map((id) => account(id, { payment_fingerprint: `card_${id}`, signup_ip: ipOf('residential', 'GB', 100) }));
+    const v = await run(accounts, proxyTraffic(ids, { distill: false, perAccount: 40, seed: 2 }));
+    expect(v.accounts.filter(flagged)).toEqual([]);
+    expect(v.clusters.filter((c) => c.labels.includes('hydra_cluster'))).toEqual([]);
+  });
+
+  it('does not make a hydra cluster of a university course: one campus network, one email domain, near-identical homework', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    const accounts = ids.map((id, i) =>
+      account(id, { email: `${id}@uni.edu.example`, email_domain: 'uni.edu.example', declared_use: 'research', signup_ip: ipOf('education', 'GB', i % 3), created_at: '2026-01-30T09:00:00Z' }),
+    );
+    const r = lcg(3);
+    const events: UsageEvent[] = [];
+    ids.forEach((id, k) => {
+      for (let i = 0; i < 15; i++) {
+        events.push(event(id, T0 + 18 * HOUR + Math.floor(r() * 6 * HOUR) + k, { ip: ipOf('education', 'GB', Math.floor(r() * 4)), prompt: PROMPTS.homework(i), endpoint: 'chat.completions', turns: 2 }));
+      }
+    });
+    const v = await run(accounts, events);
+    expect(v.accounts.filter(flagged)).toEqual([]);
+    expect(v.clusters.filter((c) => c.labels.includes('hydra_cluster'))).toEqual([]);
+  });
+});
+
+/** One account's shallow sweeps: `perDay` requests a day for `days` days, in the given UTC hours. */
+function sweeps(id: string, opts: { perDay: number; days: number; hours: [number, number]; ip: string; weekdaysOnly?: boolean }): UsageEvent[] {
+  const out: UsageEvent[] = [];
+  let i = 0;
+  for (let d = 0; d < opts.days; d++) {
+    const day = T0 + d * 24 * HOUR;
+    const span = (opts.hours[1] - opts.hours[0]) * HOUR;
+    for (let k = 0; k < opts.perDay; k++) {
+      const t = day + opts.hours[0] * HOUR + Math.floor((k / opts.perDay) * span);
+      const content = i % 2 === 0 ? { prompt: PROMPTS.mcq(i) } : { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem };
+      out.push(event(id, t, { ip: opts.ip, output_tokens: 900, input_tokens: 250, ...content }));
+      i++;
+    }
+  }
+  return out;
+}
+
+describe('distillation', () => {
+  it('flags round-the-clock single-turn CoT and benchmark sweeps with long outputs', async () => {
+    const v = await run([account('d1', { org_id: 'o1', org_name: 'Quiet Labs', declared_use: 'research', payment_fingerprint: 'pm_d1' })], sweeps('d1', { perDay: 150, days: 3, hours: [0, 24], ip: ipOf('hosting', 'US', 5) }));
+    const a = byId(v).get('d1')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.labels).toContain('distillation');
+    expect(a.first_flagged_at).toBeDefined();
+    expect(Date.parse(a.first_flagged_at!)).toBeGreaterThanOrEqual(T0);
+  });
+
+  it('does not block an evaluation company running declared benchmark sweeps in office hours', async () => {
+    const acc = account('ev1', { org_id: 'o2', org_name: 'Bench Metrics Inc', declared_use: 'evaluation', verification: 'business', payment_fingerprint: 'pm_ev' });
+    const v = await run([acc], sweeps('ev1', { perDay: 80, days: 2, hours: [14, 16], ip: ipOf('hosting', 'US', 9) }));
+    const a = byId(v).get('ev1')!;
+    expect(flagged(a)).toBe(false);
+    expect(a.recommended_action).not.toBe('block');
+  });
+});
+
+describe('resellers', () => {
+  function resellerWorld(declared: Account['declared_use']): { accounts: Account[]; events: UsageEvent[] } {
+    const id = 'r1';
+    const events: UsageEvent[] = [];
+    const r = lcg(5);
+    const langs = [PROMPTS.varied, PROMPTS.zhVaried];
+    for (let i = 0; i < 600; i++) {
+      const t = T0 + Math.floor((i / 600) * 72 * HOUR);
+      const campaignUser = i % 10 === 0;
+      const user = campaignUser ? `cu_${i % 3}` : `u_${Math.floor(r() * 60)}`;
+      const content = campaignUser ? { prompt: i % 20 === 0 ? PROMPTS.mcq(i) : PROMPTS.cot(i), turns: 1 } : { prompt: langs[i % 2]!(i), turns: 3 };
+      events.push(event(id, t, { ip: ipOf('hosting', 'SG', i % 4), end_user_id: user, endpoint: 'chat.completions', ...content }));
+    }
+    return { accounts: [account(id, { org_id: 'or1', org_name: 'Relay AI Pte', declared_use: declared, verification: 'business', declared_country: 'SG' })], events };
+  }
+
+  it('monitors a declared reseller whose end users run a sweep campaign, naming those end users, and never blocks it', async () => {
+    const w = resellerWorld('reseller');
+    const a = byId(await run(w.accounts, w.events)).get('r1')!;
+    expect(a.recommended_action).toBe('monitor');
+    expect(a.labels).toContain('reseller_customer_traffic');
+    expect(a.end_user_ids).toEqual(['cu_0', 'cu_1', 'cu_2']);
+  });
+
+  it('calls the same traffic an undeclared reseller when the account did not declare reselling', async () => {
+    const w = resellerWorld('consumer');
+    const a = byId(await run(w.accounts, w.events)).get('r1')!;
+    expect(a.labels).toContain('undeclared_reseller');
+    expect(a.recommended_action).not.toBe('none');
+  });
+});
+
+describe('region evasion', () => {
+  it('flags VPN traffic whose language and payment country contradict the declared country', async () => {
+    const acc = account('re1', { declared_country: 'US', payment_fingerprint: 'pm_re1', payment_country: 'HK' });
+    const events = Array.from({ length: 24 }, (_, i) => event('re1', T0 + i * 2 * HOUR, { ip: ipOf('vpn', i % 2 ? 'JP' : 'SG', i % 2), prompt: PROMPTS.zhChat(i), turns: 3 }));
+    const a = byId(await run([acc], events)).get('re1')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.labels).toContain('region_evasion');
+  });
+
+  it('flags an account that signed up through a VPN exit with a foreign card, before any traffic, and not one with a matching card', async () => {
+    const evader = account('re2', { declared_country: 'GB', payment_fingerprint: 'pm_re2', payment_country: 'HK', signup_ip: ipOf('vpn', 'NL', 3), created_at: new Date(T0 - HOUR).toISOString() });
+    const traveller = account('re3', { declared_country: 'GB', payment_fingerprint: 'pm_re3', payment_country: 'GB', signup_ip: ipOf('vpn', 'NL', 4), created_at: new Date(T0 - HOUR).toISOString() });
+    const other = event('dev', T0 + 2 * HOUR, { ip: ipOf('residential', 'US', 1), prompt: PROMPTS.chat(1) });
+    const m = byId(await run([evader, traveller, account('dev')], [other]));
+    expect(flagged(m.get('re2'))).toBe(true);
+    expect(m.get('re2')!.labels).toContain('region_evasion');
+    expect(m.get('re2')!.first_flagged_at).toBeDefined();
+    expect(flagged(m.get('re3'))).toBe(false);
+  });
+
+  it('does not flag a VPN user whose payment, language and home network agree with the declared country', async () => {
+    const acc = account('vu1', { declared_country: 'DE', payment_fingerprint: 'pm_vu1', payment_country: 'DE' });
+    const events = Array.from({ length: 24 }, (_, i) =>
+      event('vu1', T0 + 8 * HOUR + (i % 8) * HOUR + Math.floor(i / 8) * 24 * HOUR, { ip: i % 3 === 0 ? ipOf('residential', 'DE', 1) : ipOf('vpn', 'NL', 1), prompt: PROMPTS.chat(i), turns: 3 }),
+    );
+    const a = byId(await run([acc], events)).get('vu1')!;
+    expect(flagged(a)).toBe(false);
+  });
+});
+
+describe('key sharing', () => {
+  const uas = ['Anthropic/Python 0.49.0', 'OpenAI/JS 4.91.1', 'curl/8.5.0', 'python-requests/2.32.3', 'axios/1.7.7', 'Go-http-client/2.0'];
+  it('flags one key used by many clients in many countries', async () => {
+    const events = Array.from({ length: 60 }, (_, i) => event('k1', T0 + i * 20 * 60_000, { ip: ipOf('residential', ROTATE[i % 6]!, i % 6), user_agent: uas[i % 6]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const a = byId(await run([account('k1')], events)).get('k1')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.labels).toContain('key_sharing');
+  });
+
+  it('does not flag a developer using one client from home', async () => {
+    const events = Array.from({ length: 60 }, (_, i) => event('k2', T0 + i * 20 * 60_000, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const a = byId(await run([account('k2')], events)).get('k2')!;
+    expect(a.recommended_action).toBe('none');
+  });
+});
+
+describe('attribution', () => {
+  const watchlist: Watchlist = {
+    restricted_countries: ['CN'],
+    entities: [
+      {
+        id: 'example-conglomerate',
+        name: 'Example Conglomerate Group Holding Ltd',
+        kind: 'competitor',
+        jurisdiction: 'CN',
+        aliases: ['Example Group'],
+        native_names: [],
+        domains: ['example-group.com'],
+        asns: [64500],
+        subsidiaries: ['Example Research Academy'],
+      },
+    ],
+  };
+  /** Shell companies sharing cards across organisations, sending sweeps partly from the entity's AS64500. */
+  function shells(owner: string | null): { accounts: Account[]; events: UsageEvent[] } {
+    const accounts: Account[] = [];
+    const events: UsageEvent[] = [];
+    for (let i = 0; i < 9; i++) {
+      const org = `shell${Math.floor(i / 3)}`;
+      const owners = [{ name: `Person ${org}`, share: 0.6 }, ...(owner && i < 3 ? [{ name: owner, share: 0.3 }] : [])];
+      accounts.push(account(`x${i}`, { org_id: org, org_name: `${org} Trading Ltd`, owners, payment_fingerprint: `card_${i % 2}`, declared_use: 'research', declared_country: 'SG' }));
+      for (const e of sweeps(`x${i}`, { perDay: 60, days: 2, hours: [1, 10], ip: ipOf('hosting', 'SG', i) })) {
+        events.push(Number(e.event_id.slice(1)) % 3 === 0 ? { ...e, asn: 64500, ip: '203.0.113.7', country: 'CN' } : e);
+      }
+    }
+    return { accounts, events };
+  }
+
+  it('attributes a malicious cluster to the entity when a member organisation declares its subsidiary as an owner', async () => {
+    const w = shells('Example Research Academy');
+    const v = await run(w.accounts, w.events, watchlist);
+    const m = byId(v);
+    for (let i = 0; i < 9; i++) {
+      expect(flagged(m.get(`x${i}`))).toBe(true);
+      expect(m.get(`x${i}`)!.attributed_entity).toBe('example-conglomerate');
+    }
+    const c = v.clusters.find((c) => c.attributed_entity === 'example-conglomerate');
+    expect(c?.evidence.map((e) => e.code)).toContain('screening_hit');
+    expect(c?.confidence).toBeGreaterThan(0.5);
+  });
+
+  it('does not attribute on the entity network alone, even for a malicious cluster', async () => {
+    const w = shells(null);
+    const v = await run(w.accounts, w.events, watchlist);
+    for (const a of v.accounts) expect(a.attributed_entity ?? null).toBeNull();
+  });
+
+  it('leaves benign customers of the entity public cloud unflagged and unattributed', async () => {
+    const accounts = Array.from({ length: 5 }, (_, i) => account(`cc${i}`, { org_id: `cco${i}`, org_name: `Harbour Apps ${i}`, payment_fingerprint: `pm_cc${i}`, declared_country: 'SG' }));
+    const events = accounts.flatMap((a, k) => Array.from({ length: 40 }, (_, i) => event(a.account_id, T0 + i * HOUR + k, { ip: '203.0.113.9', asn: 64500, country: 'CN', prompt: PROMPTS.chat(i), turns: 3, end_user_id: `eu${i % 7}` })));
+    const v = await run(accounts, events, watchlist);
+    for (const a of v.accounts) {
+      expect(flagged(a)).toBe(false);
+      expect(a.attributed_entity ?? null).toBeNull();
+    }
+  });
+});

@@ -1,0 +1,227 @@
+/**
+ * Account-level detectors. Each reads an account's derived features and its interchange record
+ * and returns signals: a label, a weight (0..1) and a sentence of evidence. Weights combine by
+ * noisy-OR into the account's risk. Thresholds were set on the hard suite's training worlds only.
+ */
+import type { Account, IpInfo, Reason } from '../core/index.js';
+import type { Derived } from './derived.js';
+
+export interface Signal extends Reason {
+  label: string | null;
+  /** Which detector emitted it (for degraded-mode reporting and docs). */
+  detector: 'distillation' | 'reseller' | 'region' | 'key_sharing' | 'linkage' | 'attribution';
+}
+
+export interface DetectorContext {
+  restrictedCountries: ReadonlySet<string>;
+  /** Prompt content is available (features or text) for this account. */
+  hasContent: boolean;
+  /** Network types are known (an IP intelligence source was given). */
+  hasNetworks: boolean;
+}
+
+const pct = (x: number): string => `${Math.round(100 * x)}%`;
+const clamp = (x: number): number => Math.max(0, Math.min(1, x));
+
+/** Usual UTC offset of a country's population (hours), for the time-zone contradiction. */
+const COUNTRY_TZ: Record<string, number> = {
+  US: -6, CA: -5, MX: -6, BR: -3, AR: -3, GB: 0, IE: 0, PT: 0, FR: 1, DE: 1, NL: 1, BE: 1, CH: 1, IT: 1, ES: 1, SE: 1,
+  NO: 1, DK: 1, PL: 1, AT: 1, FI: 2, IL: 2, TR: 3, RU: 3, AE: 4, IR: 3.5, PK: 5, IN: 5.5, TH: 7, VN: 7, ID: 7,
+  SG: 8, MY: 8, HK: 8, CN: 8, TW: 8, PH: 8, KR: 9, JP: 9, AU: 10, NZ: 12, NG: 1, ZA: 2, EG: 2, KP: 9, SY: 3, CU: -5,
+};
+/** Languages that point to a home region when the declared country does not speak them. */
+const LANG_HOME: Record<string, string[]> = {
+  zh: ['CN', 'TW', 'HK', 'SG', 'MY'],
+  ru: ['RU', 'BY', 'KZ', 'UA'],
+  fa: ['IR'],
+  ko: ['KR', 'KP'],
+};
+
+function tzDistance(a: number, b: number): number {
+  const d = Math.abs(a - b) % 24;
+  return Math.min(d, 24 - d);
+}
+
+/** Distillation and capability extraction (templated sweeps, CoT elicitation, harvesting). */
+export function distillationSignals(a: Account | undefined, d: Derived, ctx: DetectorContext): Signal[] {
+  if (!ctx.hasContent || d.n < 8) return [];
+  const out: Signal[] = [];
+  const idx = d.cot + d.bench + d.cotSys + 0.5 * d.tplReuse;
+  // A declared, verified evaluator runs periodic sweeps; one that sweeps every day (or round
+  // the clock) is harvesting whatever it declared.
+  const everyDay = d.activeDays >= 4 && d.activeDays / (Math.floor(d.spanDays) + 1) >= 0.85;
+  const evaluator = a?.declared_use === 'evaluation' && (a.verification === 'business' || a.verification === 'id') && !everyDay;
+  // Course homework: near-duplicate prompts from one campus are copying, not harvesting.
+  const homework = d.education >= 0.3 && d.countries <= 1;
+  let content = clamp((idx - 0.55) / 0.9);
+  if (homework) content *= 0.3;
+  if (content > 0.05) {
+    out.push({
+      detector: 'distillation',
+      label: 'distillation',
+      code: 'distillation_content',
+      detail: `chain-of-thought elicitation ${pct(d.cot)}, benchmark-like ${pct(d.bench)}, CoT system prompts ${pct(d.cotSys)}, templated ${pct(d.tplReuse)} of ${d.n} requests`,
+      weight: 0.45 * content,
+    });
+  }
+  // Distillation content at a volume no person types.
+  if (content >= 0.6 && d.perActiveDay >= 50 && d.n >= 50) {
+    out.push({
+      detector: 'distillation',
+      label: 'distillation',
+      code: 'high_volume_distillation',
+      detail: `${d.perActiveDay.toFixed(0)} requests per active day, mostly chain-of-thought or benchmark-like`,
+      weight: 0.5,
+    });
+  }
+  // Shallow templated sweeps at volume, with long outputs: capability harvesting.
+  if (d.shallow >= 0.5 && d.bench + d.cot >= 0.45 && d.perActiveDay >= 15) {
+    const w = clamp(0.35 + 0.25 * clamp((d.outIn - 1) / 1.5) + 0.2 * clamp((d.perActiveDay - 15) / 60));
+    out.push({
+      detector: 'distillation',
+      label: 'capability_probing',
+      code: 'shallow_sweeps',
+      detail: `${pct(d.shallow)} single-turn requests, ${d.perActiveDay.toFixed(0)} per active day, output/input ${d.outIn.toFixed(2)}`,
+      weight: evaluator && d.hoursCovered < 14 ? w * 0.3 : w,
+    });
+  }
+  if (d.outIn >= 1.7 && d.n >= 20 && d.shallow >= 0.4) {
+    out.push({
+      detector: 'distillation',
+      label: 'distillation',
+      code: 'output_harvesting',
+      detail: `output/input token ratio ${d.outIn.toFixed(2)} over ${d.n} requests`,
+      weight: evaluator ? 0.1 : 0.3,
+    });
+  }
+  // Round-the-clock sweeps.
+  if (d.hoursCovered >= 16 && d.perActiveDay >= 60 && d.bench + d.cot >= 0.45 && !homework) {
+    out.push({
+      detector: 'distillation',
+      label: 'distillation',
+      code: 'round_the_clock_sweeps',
+      detail: `active in ${d.hoursCovered} hours of the day at ${d.perActiveDay.toFixed(0)} requests per active day, ${pct(d.bench + d.cot)} benchmark or CoT`,
+      weight: 0.6,
+    });
+  }
+  if (evaluator) for (const s of out) s.weight *= d.hoursCovered >= 14 ? 1 : 0.5;
+  return out;
+}
+
+/** Traffic hops across many residential/mobile blocks in several countries (a proxy pool). */
+export function rotatesResidential(d: Derived): boolean {
+  return d.residential >= 0.8 && d.countries >= 4 && d.prefixes >= Math.min(12, 0.5 * d.n);
+}
+
+/** Network evasion shared by hydra and region evasion: rotating residential proxies, anonymizers. */
+export function networkSignals(a: Account | undefined, d: Derived, ctx: DetectorContext): Signal[] {
+  const out: Signal[] = [];
+  if (d.n < 6) return out;
+  if (ctx.hasNetworks && rotatesResidential(d)) {
+    out.push({
+      detector: 'region',
+      label: null,
+      code: 'rotating_residential_proxy',
+      detail: `${d.prefixes} address blocks in ${d.countries} countries on residential/mobile networks over ${d.n} requests`,
+      weight: 0.3,
+    });
+    // Multiple-choice benchmark items and CoT prompts mixed into traffic that hops across
+    // residential proxies: a proxy service's accounts harvesting for a distiller.
+    if (ctx.hasContent && d.n >= 25 && d.mc >= 0.12 && d.bench >= 0.18 && d.cotSys >= 0.05) {
+      out.push({
+        detector: 'distillation',
+        label: 'distillation',
+        code: 'benchmark_sweeps_via_residential_proxies',
+        detail: `${pct(d.mc)} multiple-choice benchmark items, ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies`,
+        weight: 0.6,
+      });
+    }
+  }
+  // Key sharing: one key from many clients and places.
+  if (d.uas >= 3 && d.countries >= 2 && d.asns >= 3) {
+    out.push({
+      detector: 'key_sharing',
+      label: 'key_sharing',
+      code: 'key_used_by_many_clients',
+      detail: `${d.uas} client user agents from ${d.asns} networks in ${d.countries} countries`,
+      weight: clamp(0.72 + 0.06 * (d.uas - 3)),
+    });
+  }
+  return out;
+}
+
+/** Region evasion: anonymizers, with hours, language or payment contradicting the declared country. */
+export function regionSignals(a: Account | undefined, d: Derived | null, ctx: DetectorContext, restrictedHits: number, signup: IpInfo | null): Signal[] {
+  const out: Signal[] = [];
+  const declared = a?.declared_country;
+  if (!declared || ctx.restrictedCountries.has(declared)) return out;
+  if (d && restrictedHits > 0 && d.entityNet < 0.5) {
+    out.push({
+      detector: 'region',
+      label: 'region_evasion',
+      code: 'restricted_country_leak',
+      detail: `${restrictedHits} request(s) from a restricted country although ${declared} was declared`,
+      weight: d.anonymizer >= 0.2 ? 0.75 : 0.3,
+    });
+  }
+  const signupHidden = signup !== null && signup.anonymizers.length > 0;
+  const hidden = d && d.n >= 5 ? d.anonymizer : 0;
+  if (hidden < 0.3 && !signupHidden) return out;
+  const contradictions: string[] = [];
+  let w = 0;
+  const tz = COUNTRY_TZ[declared];
+  if (d && tz !== undefined && d.n >= 10 && tzDistance(tz, d.impliedOffset) >= 5) {
+    contradictions.push(`activity implies UTC${d.impliedOffset >= 0 ? '+' : ''}${d.impliedOffset}, declared ${declared} is UTC${tz >= 0 ? '+' : ''}${tz}`);
+    w += 0.1;
+  }
+  if (d && ctx.hasContent && d.topLang && LANG_HOME[d.topLang] && !LANG_HOME[d.topLang]!.includes(declared) && d.topLangShare >= 0.3) {
+    contradictions.push(`mostly ${d.topLang} prompts (${pct(d.topLangShare)}) from a ${declared} account`);
+    w += 0.35;
+  }
+  if (a?.payment_country && a.payment_country !== declared) {
+    contradictions.push(`payment instrument from ${a.payment_country}`);
+    w += 0.3;
+  }
+  if (d && d.countries >= 5) {
+    contradictions.push(`${d.countries} countries (country hopping)`);
+    w += 0.3;
+  }
+  if (contradictions.length > 0) {
+    const how = [hidden >= 0.3 ? `${pct(hidden)} of requests through VPN/proxy exits` : '', signupHidden ? `signed up through a ${signup!.anonymizers.join('/')} exit` : ''].filter(Boolean).join(', ');
+    out.push({
+      detector: 'region',
+      label: 'region_evasion',
+      code: 'anonymized_with_contradictions',
+      detail: `${how}; ${contradictions.join('; ')}`,
+      weight: clamp(0.2 + 1.7 * w),
+    });
+  }
+  return out;
+}
+
+/** Undeclared resellers and intermediaries: many end users, styles and networks, round the clock. */
+export function resellerSignals(a: Account | undefined, d: Derived): Signal[] {
+  const out: Signal[] = [];
+  if (a?.declared_use === 'reseller' || d.n < 30) return out;
+  const manyUsers = d.endUsers >= 30 || d.forwardedShare >= 0.2;
+  // Many styles: several languages or task kinds, and free-form prompts (an app's own users
+  // fill the app's few templates; a reseller's customers write whatever they like).
+  const manyStyles = (d.langs >= 2 || d.taskEntropy >= 2) && d.tplReuse < 0.5;
+  if (manyUsers && d.hoursCovered >= 14 && manyStyles) {
+    out.push({
+      detector: 'reseller',
+      label: 'undeclared_reseller',
+      code: 'undeclared_reseller',
+      detail: `${d.endUsers} end users${d.forwardedShare > 0 ? `, ${pct(d.forwardedShare)} forwarded` : ''}, ${d.langs} languages, active ${d.hoursCovered} h/day, not declared as a reseller`,
+      weight: 0.35,
+    });
+  }
+  return out;
+}
+
+/** Noisy-OR of signal weights. */
+export function combine(weights: readonly number[]): number {
+  let p = 1;
+  for (const w of weights) p *= 1 - clamp(w);
+  return 1 - p;
+}

@@ -1,0 +1,719 @@
+/**
+ * The detection engine: takes accounts and events in time order, keeps streaming features,
+ * re-scores touched accounts every simulated hour (so `first_flagged_at` is when an online
+ * deployment would have flagged them), rebuilds the linkage graph and its clusters every few
+ * hours, attributes malicious clusters to watchlist entities through evidence, and produces
+ * verdicts. Used by the batch path (`analyze`), the eval analyzer and the online detector.
+ */
+import {
+  extractFeatures,
+  NETWORK_TYPES,
+  PromptFeaturesV1,
+  type Account,
+  type AccountRisk,
+  type AccountVerdict,
+  type ClusterVerdict,
+  type IpInfo,
+  type IpIntel,
+  type Reason,
+  type RecommendedAction,
+  type Screener,
+  type UsageEvent,
+  type Watchlist,
+} from '../core/index.js';
+import { newAccountState, newKeyState, updateAccount, updateKey, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { derive, type Derived } from './derived.js';
+import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
+import { AttributeIndex, assignClusterIds, communities, isFreemail, scorePairs, type Link } from './linkage.js';
+import { attributeCluster, type AttributionResult } from './attribution.js';
+
+const HOUR = 3_600_000;
+
+export interface EngineOptions {
+  /** IP intelligence: network types and anonymizers (without it network detectors degrade). */
+  intel?: IpIntel;
+  /** Screens org names, owners and domains for attribution (built from the watchlist when absent). */
+  screener?: Screener;
+  watchlist?: Watchlist;
+  /** Account re-scoring period in event time (default one hour). */
+  evaluateEveryMs?: number;
+  /** Cluster rebuild period in event time (default six hours). */
+  clusterEveryMs?: number;
+  /** Previous verdicts' clusters, so ids stay stable across runs. */
+  previousClusters?: ReadonlyMap<string, readonly string[]>;
+  /** Risk at which an account is stepped up / blocked. */
+  stepUpAt?: number;
+  blockAt?: number;
+  /** Re-score on event time as events arrive (batch). Off for the online detector, whose caller runs `evaluateNow()`. */
+  autoEvaluate?: boolean;
+}
+
+interface ClusterInfo {
+  id: string;
+  members: string[];
+  risk: number;
+  action: RecommendedAction;
+  labels: string[];
+  evidence: Reason[];
+  attribution: AttributionResult | null;
+  /** Members with a payment or device link to another member. */
+  strong: Set<string>;
+  /** Linked by payment or device across organisations (or accounts of none). */
+  linked: boolean;
+}
+
+interface EndUserState {
+  n: number;
+  shallow: number;
+  benchCot: number;
+}
+
+export interface Assessment {
+  account_id: string;
+  risk: number;
+  action: RecommendedAction;
+  labels: string[];
+  reasons: Reason[];
+  cluster_id: string | null;
+  attributed_entity: string | null;
+  end_user_ids?: string[];
+}
+
+const MAX_END_USERS_PER_ACCOUNT = 2000;
+const IP_CACHE = 200_000;
+/** Every this many evaluations every pending account is re-scored (daily at the default hour). */
+const DAILY_ROUNDS = 24;
+/** The smallest traffic any account-level detector scores (region evasion's 5 requests). */
+const MIN_SCORED_REQUESTS = 5;
+
+/**
+ * A cheap structural check of gateway features (the hot path cannot afford a full schema parse
+ * per event): version 1 and the fields the detectors read, with the right types.
+ */
+function looksLikeFeaturesV1(x: { v: number } & Record<string, unknown>): x is PromptFeaturesV1 & { v: 1 } {
+  return (
+    x.v === 1 &&
+    typeof x.cot === 'number' &&
+    typeof x.bench === 'number' &&
+    typeof x.code === 'number' &&
+    typeof x.tool_trace === 'number' &&
+    typeof x.probe === 'number' &&
+    typeof x.lang === 'string' &&
+    typeof x.task === 'string' &&
+    typeof x.turns === 'number' &&
+    typeof x.tools === 'number' &&
+    typeof x.sys_chars === 'number' &&
+    typeof x.tpl_framed === 'boolean' &&
+    Array.isArray(x.marks) &&
+    (x.tpl === null || typeof x.tpl === 'string') &&
+    (x.sys_tpl === null || typeof x.sys_tpl === 'string') &&
+    (x.simhash === null || (typeof x.simhash === 'string' && x.simhash.length === 16))
+  );
+}
+
+export class DetectionEngine {
+  readonly accounts = new Map<string, Account>();
+  readonly states = new Map<string, AccountState>();
+  readonly keys = new Map<string, KeyState>();
+  private readonly endUsers = new Map<string, Map<string, EndUserState>>();
+  private readonly restrictedHits = new Map<string, number>();
+  private readonly index = new AttributeIndex();
+  /** Accounts not yet in the linkage index (their signup is still in the future). */
+  private pending: { t: number; a: Account }[] = [];
+  private pendingSorted = true;
+  private readonly dirty = new Set<string>();
+  /** Accounts with a little new traffic, re-scored at the daily sweep. */
+  private readonly stale = new Set<string>();
+  private readonly scoredN = new Map<string, number>();
+  private evalRound = 0;
+  private readonly firstFlagged = new Map<string, string>();
+  private clusters: ClusterInfo[] = [];
+  private clusterOf = new Map<string, ClusterInfo>();
+  private prevClusters: Map<string, readonly string[]>;
+  private nextEval = -1;
+  private nextCluster = -1;
+  private now = 0;
+  eventCount = 0;
+  contentEvents = 0;
+  networkEvents = 0;
+  private readonly entityAsns = new Map<number, string>();
+  private readonly restricted: Set<string>;
+  private readonly opts: Required<Pick<EngineOptions, 'evaluateEveryMs' | 'clusterEveryMs' | 'stepUpAt' | 'blockAt'>>;
+  private readonly screenCache = new Map<string, string[]>();
+  private readonly ipCache = new Map<string, number>();
+  /** Accounts that signed up through an anonymizer (looked up once, at admission). */
+  private readonly anonymizedSignups = new Set<string>();
+
+  constructor(private readonly o: EngineOptions = {}) {
+    this.opts = {
+      evaluateEveryMs: o.evaluateEveryMs ?? HOUR,
+      clusterEveryMs: o.clusterEveryMs ?? 6 * HOUR,
+      stepUpAt: o.stepUpAt ?? 0.7,
+      blockAt: o.blockAt ?? 0.88,
+    };
+    for (const e of o.watchlist?.entities ?? []) for (const a of e.asns) this.entityAsns.set(a, e.id);
+    this.restricted = new Set(o.watchlist?.restricted_countries ?? []);
+    this.prevClusters = new Map(o.previousClusters ?? []);
+  }
+
+  addAccount(a: Account): void {
+    this.accounts.set(a.account_id, a);
+    this.pending.push({ t: Date.parse(a.created_at), a });
+    this.pendingSorted = false;
+  }
+
+  /** Moves accounts signed up by `t` into the linkage index. */
+  private admit(t: number): void {
+    if (!this.pendingSorted) {
+      this.pending.sort((x, y) => y.t - x.t);
+      this.pendingSorted = true;
+    }
+    while (this.pending.length > 0 && !(this.pending[this.pending.length - 1]!.t > t)) {
+      const a = this.pending.pop()!.a;
+      const id = a.account_id;
+      // Scored at signup too: some signals (an anonymized signup) need no traffic.
+      this.dirty.add(id);
+      if (a.org_id) this.index.add('org', a.org_id, id);
+      if (a.payment_fingerprint) this.index.add('payment', a.payment_fingerprint, id);
+      if (a.device_fingerprint) this.index.add('device', a.device_fingerprint, id);
+      const dom = a.email_domain ?? (a.email?.includes('@') ? a.email.slice(a.email.indexOf('@') + 1) : undefined);
+      if (dom && !isFreemail(dom)) this.index.add('email_domain', dom.toLowerCase(), id);
+      if (a.signup_ip && this.o.intel) {
+        try {
+          if (this.o.intel.lookup(a.signup_ip).anonymizers.length > 0) this.anonymizedSignups.add(id);
+        } catch {
+          // a malformed signup address is no evidence either way
+        }
+      }
+      if (a.signup_ip) {
+        this.index.add('signup_ip', a.signup_ip, id);
+        this.index.add('signup_prefix', ipPrefix(a.signup_ip), id);
+      }
+      // Signup bursts: accounts created in the same hour from the same /24 or with the same device.
+      const hour = Math.floor(Date.parse(a.created_at) / HOUR);
+      if (a.signup_ip) this.index.add('signup_burst', `${hour}|${ipPrefix(a.signup_ip)}`, id);
+    }
+  }
+
+  private facts(ev: UsageEvent, t: number): EventFacts {
+    let f: PromptFeaturesV1 | null = null;
+    if (ev.features) {
+      f = looksLikeFeaturesV1(ev.features) ? ev.features : null;
+    } else if (ev.prompt !== undefined || ev.system !== undefined) {
+      f = extractFeatures({ system: ev.system, lastUser: ev.prompt, turns: ev.turns ?? 1, tools: ev.tools ?? 0 });
+    }
+    if (f) this.contentEvents++;
+    let ip: NetFacts | null = null;
+    if (ev.ip && this.o.intel) ip = this.netFacts(ev.ip, ev.asn === undefined || ev.country === undefined);
+    const asn = ev.asn ?? ip?.asn;
+    const country = ev.country ?? ip?.country;
+    return { t, ev, f, ip, entityAsn: asn !== undefined ? (this.entityAsns.get(asn) ?? null) : null, restricted: country !== undefined && this.restricted.has(country) };
+  }
+
+  /**
+   * Network type and anonymizer flag of an address, from a bounded cache of packed numbers
+   * (type index × 2 + anonymized); ASN and country are looked up only when the event lacks them.
+   */
+  private netFacts(addr: string, needPlace: boolean): NetFacts | null {
+    const packed = this.ipCache.get(addr);
+    if (packed !== undefined && !needPlace) {
+      this.networkEvents++;
+      return { network_type: NETWORK_TYPES[packed >> 1]!, anonymized: (packed & 1) === 1 };
+    }
+    let info: IpInfo;
+    try {
+      info = this.o.intel!.lookup(addr);
+    } catch {
+      return null;
+    }
+    // Bounded: dropped whole when full (addresses repeat within an account's sessions).
+    if (this.ipCache.size >= IP_CACHE) this.ipCache.clear();
+    this.ipCache.set(addr, NETWORK_TYPES.indexOf(info.network_type) * 2 + (info.anonymizers.length > 0 ? 1 : 0));
+    this.networkEvents++;
+    return {
+      network_type: info.network_type,
+      anonymized: info.anonymizers.length > 0,
+      ...(info.asn !== undefined ? { asn: info.asn } : {}),
+      ...(info.country !== undefined ? { country: info.country } : {}),
+    };
+  }
+
+  /** Adds one event (events must come in time order for `first_flagged_at` to mean anything). */
+  ingest(ev: UsageEvent): void {
+    const t = Date.parse(ev.ts);
+    if (Number.isNaN(t)) return;
+    this.tick(t);
+    this.eventCount++;
+    if (!ev.account_id) return;
+    const id = ev.account_id;
+    const x = this.facts(ev, t);
+    let s = this.states.get(id);
+    if (!s) this.states.set(id, (s = newAccountState(id)));
+    const acc = this.accounts.get(id);
+    updateAccount(s, x, acc?.declared_country);
+    if (x.restricted) this.restrictedHits.set(id, (this.restrictedHits.get(id) ?? 0) + 1);
+    if (ev.key_id) {
+      let k = this.keys.get(ev.key_id);
+      if (!k) this.keys.set(ev.key_id, (k = newKeyState(id)));
+      updateKey(k, x);
+    }
+    if (ev.end_user_id) {
+      let m = this.endUsers.get(id);
+      if (!m) this.endUsers.set(id, (m = new Map()));
+      let u = m.get(ev.end_user_id);
+      if (!u && m.size < MAX_END_USERS_PER_ACCOUNT) m.set(ev.end_user_id, (u = { n: 0, shallow: 0, benchCot: 0 }));
+      if (u) {
+        u.n++;
+        if ((ev.turns ?? x.f?.turns ?? 2) <= 1) u.shallow++;
+        if (x.f && (x.f.bench >= 0.5 || x.f.cot >= 0.5)) u.benchCot++;
+      }
+    }
+    // Re-scored at the next hourly evaluation once its traffic grew by 10% (and 3 requests)
+    // since its last score; otherwise at the daily sweep.
+    if (s.n >= (this.scoredN.get(id) ?? 0) * 1.25 + 5) {
+      this.dirty.add(id);
+      this.stale.delete(id);
+    } else if (!this.dirty.has(id)) this.stale.add(id);
+  }
+
+  /** Runs the periodic evaluations due before event time `t`. */
+  tick(t: number): void {
+    if (this.o.autoEvaluate === false) {
+      this.now = Math.max(this.now, t);
+      return;
+    }
+    if (this.nextEval < 0) {
+      this.nextEval = Math.floor(t / this.opts.evaluateEveryMs) * this.opts.evaluateEveryMs + this.opts.evaluateEveryMs;
+      this.nextCluster = Math.floor(t / this.opts.clusterEveryMs) * this.opts.clusterEveryMs + this.opts.clusterEveryMs;
+      this.admit(t);
+    }
+    this.now = Math.max(this.now, t);
+    while (t >= this.nextEval) {
+      const at = this.nextEval;
+      this.admit(at);
+      if (at >= this.nextCluster) {
+        this.rebuildClusters();
+        // A rebuild costs time in proportion to the population: big populations rebuild less
+        // often unless the caller set a period (6 h up to 50k accounts, 12 h to 200k, then 24 h).
+        const n = this.accounts.size;
+        const period = this.o.clusterEveryMs ?? (n <= 50_000 ? 6 * HOUR : n <= 200_000 ? 12 * HOUR : 24 * HOUR);
+        while (this.nextCluster <= at) this.nextCluster += period;
+      }
+      this.evaluateDirty(at, ++this.evalRound % DAILY_ROUNDS === 0);
+      this.nextEval += this.opts.evaluateEveryMs;
+    }
+  }
+
+  private ctx(id: string): DetectorContext {
+    const s = this.states.get(id);
+    return { restrictedCountries: this.restricted, hasContent: (s?.content ?? 0) > 0, hasNetworks: this.o.intel !== undefined };
+  }
+
+  private derivedCache = new Map<string, { n: number; d: Derived }>();
+  derived(id: string): Derived | null {
+    const s = this.states.get(id);
+    if (!s) return null;
+    const c = this.derivedCache.get(id);
+    if (c && c.n === s.n) return c.d;
+    const d = derive(s);
+    this.derivedCache.set(id, { n: s.n, d });
+    return d;
+  }
+
+  /** Account-level signals (no cluster). */
+  accountSignals(id: string): Signal[] {
+    const d = this.derived(id);
+    const a = this.accounts.get(id);
+    const ctx = this.ctx(id);
+    const signup = this.signupInfo(a);
+    if (!d) return regionSignals(a, null, ctx, 0, signup);
+    return [
+      ...distillationSignals(a, d, ctx),
+      ...networkSignals(a, d, ctx),
+      ...regionSignals(a, d, ctx, this.restrictedHits.get(id) ?? 0, signup),
+      ...resellerSignals(a, d),
+    ];
+  }
+
+  /** What the intelligence says about an account's signup address (not cached: lookups take a microsecond). */
+  private signupInfo(a: Account | undefined): IpInfo | null {
+    if (!a?.signup_ip || !this.o.intel || !this.anonymizedSignups.has(a.account_id)) return null;
+    try {
+      return this.o.intel.lookup(a.signup_ip);
+    } catch {
+      return null;
+    }
+  }
+
+  private actionFor(risk: number, signals: readonly Signal[]): RecommendedAction {
+    if (risk >= this.opts.blockAt) return 'block';
+    if (risk >= this.opts.stepUpAt) return 'step_up';
+    if (risk >= 0.3 || signals.some((s) => s.label === 'reseller_customer_traffic')) return 'monitor';
+    return 'none';
+  }
+
+  /** End users of an account whose traffic looks like a sweep campaign. */
+  private campaignEndUsers(id: string): string[] {
+    const m = this.endUsers.get(id);
+    if (!m) return [];
+    const out: string[] = [];
+    for (const [u, s] of m) if (s.n >= 8 && s.shallow / s.n >= 0.6 && s.benchCot / s.n >= 0.4) out.push(u);
+    return out.sort();
+  }
+
+  assess(id: string): Assessment {
+    // Fast path: below every detector's minimum traffic, with no signup, leak or cluster
+    // evidence, there is nothing to find (most accounts, most of the time).
+    if ((this.states.get(id)?.n ?? 0) < MIN_SCORED_REQUESTS && !this.anonymizedSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id)) {
+      return { account_id: id, risk: 0, action: 'none', labels: [], reasons: [], cluster_id: null, attributed_entity: null };
+    }
+    const signals = this.accountSignals(id);
+    const a = this.accounts.get(id);
+    const cl = this.clusterOf.get(id);
+    // Only a cluster linked across organisations has risk of its own to pass on; an
+    // organisation's cluster risk is its members' risk, which they already carry.
+    if (cl && cl.linked && cl.risk >= 0.5) {
+      // A member inherits the cluster's risk through a strong link of its own (a shared card or
+      // device); one joined only by weak links (networks, templates) inherits a fraction.
+      const strong = cl.strong.has(id);
+      const w = cl.risk * (strong ? 0.92 : 0.2);
+      signals.push({ detector: 'linkage', label: cl.labels.includes('hydra_cluster') && strong ? 'hydra_member' : null, code: 'cluster_member', detail: `member of ${cl.id} (${cl.members.length} linked accounts, cluster risk ${cl.risk.toFixed(2)}${strong ? ', linked by payment or device' : ', weakly linked'})`, weight: w });
+    }
+    let endUserIds: string[] | undefined;
+    const campaignUsers = this.campaignEndUsers(id);
+    if (campaignUsers.length > 0) {
+      endUserIds = campaignUsers;
+      signals.push({
+        detector: 'reseller',
+        label: 'reseller_customer_traffic',
+        code: 'end_users_look_like_campaign',
+        detail: `${campaignUsers.length} end user(s) send single-turn benchmark/CoT sweeps: ${campaignUsers.slice(0, 5).join(', ')}${campaignUsers.length > 5 ? ', …' : ''}`,
+        weight: 0.05,
+      });
+    }
+    // A declared reseller is never blocked for what its customers do: monitor and name them.
+    let use = signals;
+    if (a?.declared_use === 'reseller' && endUserIds) use = signals.filter((s) => s.detector !== 'distillation' && s.detector !== 'reseller').concat(signals.filter((s) => s.label === 'reseller_customer_traffic'));
+    let risk = combine(use.map((s) => s.weight));
+    let action = this.actionFor(risk, use);
+    if (a?.declared_use === 'reseller' && endUserIds && (cl?.risk ?? 0) < 0.5) {
+      action = 'monitor';
+      risk = Math.min(risk, 0.5);
+    }
+    const labels = [...new Set(use.map((s) => s.label).filter((l): l is string => l !== null && (action !== 'none' || l === 'reseller_customer_traffic')))].sort();
+    let entity: string | null = null;
+    if (cl?.attribution && (action === 'block' || action === 'step_up')) {
+      entity = cl.attribution.entity;
+      labels.push('prohibited_entity');
+    }
+    return {
+      account_id: id,
+      risk: Math.round(risk * 1000) / 1000,
+      action,
+      labels: [...new Set(labels)].sort(),
+      reasons: use
+        .filter((s) => s.weight > 0.01)
+        .sort((x, y) => y.weight - x.weight)
+        .map((s) => ({ code: s.code, detail: s.detail, weight: Math.round(s.weight * 1000) / 1000 })),
+      cluster_id: cl?.id ?? null,
+      attributed_entity: entity,
+      ...(endUserIds ? { end_user_ids: endUserIds } : {}),
+    };
+  }
+
+  private record(at: number, a: Assessment): void {
+    if ((a.action === 'step_up' || a.action === 'block') && !this.firstFlagged.has(a.account_id)) this.firstFlagged.set(a.account_id, new Date(at).toISOString());
+  }
+
+  /** Re-scores the accounts marked dirty (and, at the daily sweep, those with little new traffic). */
+  private evaluateDirty(at: number, all = true): Assessment[] {
+    const out: Assessment[] = [];
+    const run = (id: string): void => {
+      const a = this.assess(id);
+      this.scoredN.set(id, this.states.get(id)?.n ?? 0);
+      this.record(at, a);
+      out.push(a);
+    };
+    for (const id of this.dirty) run(id);
+    this.dirty.clear();
+    if (all) {
+      for (const id of this.stale) run(id);
+      this.stale.clear();
+    }
+    // The cache only spares recomputation within one evaluation; keeping it would cost a
+    // derived record per account.
+    this.derivedCache.clear();
+    return out;
+  }
+
+  private screenAccount(a: Account): string[] {
+    const screener = this.o.screener;
+    if (!screener || !a.org_name) return [];
+    const key = a.org_id ?? a.account_id;
+    let hits = this.screenCache.get(key);
+    if (!hits) {
+      const r = screener.screen({ name: a.org_name, ...(a.email_domain ? { domains: [a.email_domain] } : {}), ...(a.owners ? { owners: a.owners } : {}) });
+      hits = r.hits.map((h) => `${h.entity_id}\u0000${h.matched_on}\u0000${h.explanation}`);
+      this.screenCache.set(key, hits);
+    }
+    return hits;
+  }
+
+  /** Rebuilds the link graph, its communities, and each cluster's risk and attribution. */
+  rebuildClusters(): void {
+    const index = new AttributeIndex();
+    for (const [id, s] of this.states) {
+      const pu = s.prefixUse;
+      if (pu) for (let i = 0; i < pu.keys.length; i++) if (pu.counts[i]! >= 3) index.add('net_prefix', pu.keys[i]!, id);
+      const tu = s.tplUse;
+      if (tu) for (let i = 0; i < tu.keys.length; i++) if (tu.counts[i]! >= 3) index.add('template', tu.keys[i]!, id);
+    }
+    const population = Math.max(this.accounts.size - this.pending.length, 2);
+    const links = scorePairs([this.index, index], population, 0.55);
+    const groups = communities(links);
+    const ids = assignClusterIds(groups, this.prevClusters);
+    const linksOf = new Map<string, Link[]>();
+    for (const l of links) {
+      (linksOf.get(l.a) ?? linksOf.set(l.a, []).get(l.a)!).push(l);
+      (linksOf.get(l.b) ?? linksOf.set(l.b, []).get(l.b)!).push(l);
+    }
+    const clusters: ClusterInfo[] = [];
+    groups.forEach((members, i) => {
+      const c = this.scoreCluster(ids[i]!, members, linksOf);
+      clusters.push(c);
+    });
+    const touched = new Set<string>();
+    for (const c of this.clusters) for (const m of c.members) touched.add(m);
+    this.clusters = clusters;
+    this.clusterOf = new Map();
+    for (const c of clusters) for (const m of c.members) {
+      this.clusterOf.set(m, c);
+      touched.add(m);
+    }
+    this.prevClusters = new Map(clusters.map((c) => [c.id, c.members]));
+    for (const m of touched) this.dirty.add(m);
+  }
+
+  private scoreCluster(id: string, members: string[], linksOf: Map<string, Link[]>): ClusterInfo {
+    const set = new Set(members);
+    const orgs = new Set<string>();
+    let crossPayment = 0;
+    let crossDevice = 0;
+    const strong = new Set<string>();
+    for (const m of members) {
+      const a = this.accounts.get(m);
+      orgs.add(a?.org_id ?? `solo:${m}`);
+      for (const l of linksOf.get(m) ?? []) {
+        if (l.a !== m || !set.has(l.b)) continue;
+        if (l.fields.payment || l.fields.device) {
+          strong.add(l.a);
+          strong.add(l.b);
+        }
+        const oa = this.accounts.get(l.a)?.org_id;
+        const ob = this.accounts.get(l.b)?.org_id;
+        const unrelated = !oa || !ob || oa !== ob;
+        if (unrelated && l.fields.payment) crossPayment++;
+        if (unrelated && l.fields.device) crossDevice++;
+      }
+    }
+    let riskSum = 0;
+    let active = 0;
+    let distill = 0;
+    let evasion = 0;
+    const memberRisks: number[] = [];
+    for (const m of members) {
+      const sig = this.accountSignals(m);
+      if (!this.states.has(m)) continue;
+      active++;
+      const r = combine(sig.map((s) => s.weight));
+      memberRisks.push(r);
+      riskSum += r;
+      if (sig.some((s) => s.detector === 'distillation')) distill++;
+      if (sig.some((s) => s.code === 'rotating_residential_proxy' || s.detector === 'region')) evasion++;
+    }
+    const evidence: Reason[] = [];
+    const labels: string[] = [];
+    if (crossPayment > 0) evidence.push({ code: 'shared_payment_fingerprint', detail: `${crossPayment} pair(s) of accounts in different or no organisations share a payment instrument`, weight: 0.4 });
+    if (crossDevice > 0) evidence.push({ code: 'shared_device_fingerprint', detail: `${crossDevice} pair(s) of accounts in different or no organisations share a signup device`, weight: 0.35 });
+    if (orgs.size >= 3 && (crossPayment > 0 || crossDevice > 0)) evidence.push({ code: 'linked_across_organisations', detail: `${members.length} accounts across ${orgs.size} organisations (or none) linked by payment or device`, weight: 0.2 });
+    if (active > 0 && distill / active >= 0.5) evidence.push({ code: 'cluster_distillation', detail: `${distill} of ${active} active members show distillation content`, weight: 0.35 });
+    if (active > 0 && evasion / active >= 0.5) evidence.push({ code: 'cluster_network_evasion', detail: `${evasion} of ${active} active members rotate residential proxies or hide their region`, weight: 0.25 });
+    const mean = active > 0 ? riskSum / active : 0;
+    if (mean > 0.05) evidence.push({ code: 'member_risk', detail: `mean member risk ${mean.toFixed(2)}`, weight: mean });
+    // Without links across organisations a cluster is an organisation or a network, not a hydra.
+    const linked = crossPayment + crossDevice > 0;
+    let risk = linked ? combine(evidence.map((e) => e.weight)) : Math.min(combine(evidence.map((e) => e.weight)), mean);
+    if (!linked || active === 0 || distill + evasion === 0) risk = Math.min(risk, mean);
+    if (linked && risk >= 0.5) labels.push('hydra_cluster');
+    if (active > 0 && distill / active >= 0.5) labels.push('distillation');
+    let attribution: AttributionResult | null = null;
+    const action: RecommendedAction = risk >= this.opts.blockAt ? 'block' : risk >= this.opts.stepUpAt ? 'step_up' : risk >= 0.3 ? 'monitor' : 'none';
+    if (action === 'block' || action === 'step_up') {
+      attribution = attributeCluster(members, {
+        accounts: this.accounts,
+        states: this.states,
+        derived: (m) => this.derived(m),
+        screen: (a) => this.screenAccount(a),
+        watchlist: this.o.watchlist,
+      });
+      if (attribution) {
+        labels.push('prohibited_entity');
+        evidence.push(...attribution.evidence);
+      }
+    }
+    return { id, members, risk: Math.round(risk * 1000) / 1000, action, labels, evidence, attribution, strong, linked };
+  }
+
+  /** Runs the evaluations still due and returns every account's and cluster's current verdict. */
+  finish(): { accounts: AccountVerdict[]; clusters: ClusterVerdict[] } {
+    this.admit(Number.MAX_SAFE_INTEGER);
+    this.rebuildClusters();
+    const at = this.now;
+    this.evaluateDirty(at);
+    const accounts: AccountVerdict[] = [];
+    for (const id of this.accounts.keys()) accounts.push(this.verdictOf(id));
+    for (const id of this.states.keys()) if (!this.accounts.has(id)) accounts.push(this.verdictOf(id));
+    return { accounts, clusters: this.clusterVerdicts() };
+  }
+
+  verdictOf(id: string): AccountVerdict {
+    const a = this.assess(id);
+    const first = this.firstFlagged.get(id);
+    return {
+      account_id: id,
+      risk: a.risk,
+      labels: a.labels,
+      cluster_id: a.cluster_id,
+      attributed_entity: a.attributed_entity,
+      recommended_action: a.action,
+      ...((a.action === 'step_up' || a.action === 'block') && first ? { first_flagged_at: first } : {}),
+      reasons: a.reasons,
+      ...(a.end_user_ids ? { end_user_ids: a.end_user_ids } : {}),
+    };
+  }
+
+  clusterVerdicts(): ClusterVerdict[] {
+    return this.clusters
+      .filter((c) => c.action !== 'none')
+      .map((c) => ({
+        cluster_id: c.id,
+        members: c.members,
+        labels: c.labels,
+        attributed_entity: c.attribution?.entity ?? null,
+        ...(c.attribution ? { confidence: c.attribution.confidence } : {}),
+        risk: c.risk,
+        recommended_action: c.action,
+        evidence: c.evidence.map((e) => ({ ...e, weight: Math.round(e.weight * 1000) / 1000 })),
+      }));
+  }
+
+  /** Current risks of accounts re-scored since the last call (for the online detector). */
+  evaluateNow(): { risks: AccountRisk[]; clusters: ClusterVerdict[] } {
+    // Online, an account is known from its signup on: every registered account is in the graph.
+    this.admit(Number.MAX_SAFE_INTEGER);
+    this.rebuildClusters();
+    const updatedAt = new Date(this.now).toISOString();
+    const risks = this.evaluateDirty(this.now).map((a) => ({
+      account_id: a.account_id,
+      risk: a.risk,
+      labels: a.labels,
+      cluster_id: a.cluster_id,
+      attributed_entity: a.attributed_entity,
+      updated_at: updatedAt,
+    }));
+    return { risks, clusters: this.clusterVerdicts() };
+  }
+
+  /** Plain-data snapshot of everything the engine holds (for checkpoints). */
+  snapshot(): unknown {
+    return {
+      v: 1,
+      accounts: [...this.accounts.values()],
+      pendingIds: this.pending.map((p) => p.a.account_id),
+      states: [...this.states.entries()],
+      keys: [...this.keys.entries()],
+      endUsers: [...this.endUsers.entries()].map(([k, m]) => [k, [...m.entries()]]),
+      restrictedHits: [...this.restrictedHits.entries()],
+      index: this.index.toJSON(),
+      firstFlagged: [...this.firstFlagged.entries()],
+      anonymizedSignups: [...this.anonymizedSignups],
+      scoredN: [...this.scoredN.entries()],
+      dirty: [...this.dirty],
+      stale: [...this.stale],
+      prevClusters: [...this.prevClusters.entries()],
+      nextEval: this.nextEval,
+      nextCluster: this.nextCluster,
+      now: this.now,
+      eventCount: this.eventCount,
+      contentEvents: this.contentEvents,
+      networkEvents: this.networkEvents,
+    };
+  }
+
+  restoreSnapshot(raw: unknown): void {
+    const snap = raw as {
+      v: number;
+      accounts: Account[];
+      pendingIds: string[];
+      states: [string, AccountState][];
+      keys: [string, KeyState][];
+      endUsers: [string, [string, EndUserState][]][];
+      restrictedHits: [string, number][];
+      index: ReturnType<AttributeIndex['toJSON']>;
+      firstFlagged: [string, string][];
+      anonymizedSignups: string[];
+      scoredN: [string, number][];
+      dirty: string[];
+      stale: string[];
+      prevClusters: [string, string[]][];
+      nextEval: number;
+      nextCluster: number;
+      now: number;
+      eventCount: number;
+      contentEvents: number;
+      networkEvents: number;
+    };
+    this.accounts.clear();
+    for (const a of snap.accounts) this.accounts.set(a.account_id, a);
+    const pend = new Set(snap.pendingIds);
+    this.pending = snap.accounts.filter((a) => pend.has(a.account_id)).map((a) => ({ t: Date.parse(a.created_at), a }));
+    this.pendingSorted = false;
+    this.states.clear();
+    for (const [k, v] of snap.states) this.states.set(k, v);
+    this.keys.clear();
+    for (const [k, v] of snap.keys) this.keys.set(k, v);
+    this.endUsers.clear();
+    for (const [k, v] of snap.endUsers) this.endUsers.set(k, new Map(v));
+    this.restrictedHits.clear();
+    for (const [k, v] of snap.restrictedHits) this.restrictedHits.set(k, v);
+    const idx = AttributeIndex.fromJSON(snap.index);
+    Object.assign(this.index, idx);
+    this.firstFlagged.clear();
+    for (const [k, v] of snap.firstFlagged) this.firstFlagged.set(k, v);
+    this.anonymizedSignups.clear();
+    for (const id of snap.anonymizedSignups) this.anonymizedSignups.add(id);
+    this.scoredN.clear();
+    for (const [k, v] of snap.scoredN) this.scoredN.set(k, v);
+    this.dirty.clear();
+    for (const id of snap.dirty) this.dirty.add(id);
+    this.stale.clear();
+    for (const id of snap.stale) this.stale.add(id);
+    this.prevClusters = new Map(snap.prevClusters);
+    this.nextEval = snap.nextEval;
+    this.nextCluster = snap.nextCluster;
+    this.now = snap.now;
+    this.eventCount = snap.eventCount;
+    this.contentEvents = snap.contentEvents;
+    this.networkEvents = snap.networkEvents;
+    this.derivedCache.clear();
+    this.rebuildClusters();
+  }
+
+  degradedDetectors(): string[] {
+    const out: string[] = [];
+    if (this.eventCount > 0 && this.contentEvents === 0) out.push('distillation (no prompt features or text in events)');
+    if (!this.o.intel) out.push('network types (no IP intelligence: residential-proxy and anonymizer signals off)');
+    if (!this.o.watchlist || this.o.watchlist.entities.length === 0) out.push('attribution (no watchlist)');
+    return out;
+  }
+}

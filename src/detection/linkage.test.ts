@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { AttributeIndex, assignClusterIds, clusterIdOf, communities, rarity, scorePairs } from './linkage.js';
+
+describe('rarity weights', () => {
+  it('weighs a value two accounts share above one thirty accounts share', () => {
+    expect(rarity(2, 100_000)).toBeGreaterThan(rarity(30, 100_000));
+    expect(rarity(2, 100_000)).toBeCloseTo(1);
+  });
+});
+
+describe('link scoring', () => {
+  it('links two accounts that share a card strongly, and never expands a value held by more than its cap', () => {
+    const idx = new AttributeIndex();
+    idx.add('payment', 'card1', 'a');
+    idx.add('payment', 'card1', 'b');
+    for (let i = 0; i < 200; i++) idx.add('signup_prefix', '10.0.0.0/24', `s${i}`);
+    const links = scorePairs(idx, 50_000, 0.5);
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatchObject({ a: 'a', b: 'b' });
+    expect(links[0]!.fields.payment!.weight).toBeGreaterThan(0.9);
+  });
+
+  it('counts each field once per pair (the best shared value), so many shared /24s do not add up', () => {
+    const idx = new AttributeIndex();
+    for (let i = 0; i < 10; i++) {
+      idx.add('net_prefix', `10.0.${i}.0/24`, 'a');
+      idx.add('net_prefix', `10.0.${i}.0/24`, 'b');
+    }
+    const [l] = scorePairs(idx, 50_000, 0);
+    expect(l!.weight).toBeLessThanOrEqual(0.2 + 1e-9);
+  });
+});
+
+describe('communities and ids', () => {
+  it('finds two groups joined by a weak link as two communities, deterministically', () => {
+    const link = (a: string, b: string, weight: number) => ({ a, b, weight, fields: {} });
+    const links = [link('a1', 'a2', 1), link('a1', 'a3', 1), link('a2', 'a3', 1), link('b1', 'b2', 1), link('b1', 'b3', 1), link('b2', 'b3', 1), link('a3', 'b1', 0.1)];
+    const c1 = communities(links);
+    expect(c1.map((c) => c.join(',')).sort()).toEqual(['a1,a2,a3', 'b1,b2,b3']);
+    expect(communities(links)).toEqual(c1);
+  });
+
+  it('derives ids from sorted members and keeps the id of the previous cluster a new one overlaps most', () => {
+    expect(clusterIdOf(['a', 'b'])).toBe(clusterIdOf(['a', 'b']));
+    expect(clusterIdOf(['a', 'b'])).not.toBe(clusterIdOf(['a', 'c']));
+    const prev = new Map([
+      ['cl_old1', ['a', 'b', 'c']],
+      ['cl_old2', ['x', 'y']],
+    ]);
+    const ids = assignClusterIds([['a', 'b', 'd'], ['x', 'y', 'z'], ['p', 'q']], prev);
+    expect(ids[0]).toBe('cl_old1');
+    expect(ids[1]).toBe('cl_old2');
+    expect(ids[2]).toBe(clusterIdOf(['p', 'q']));
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * Account linkage: an account–attribute index (payment and device fingerprints, email domain,
+ * signup address and /24, signup bursts, network prefixes and templates in use) turned into a
+ * weighted account graph, Fellegi–Sunter style: a shared value's weight is its field's weight
+ * times how rare the value is (a card two accounts share is strong, a campus /24 two hundred
+ * students share is nothing). Values held by more than a field's cap are never expanded into
+ * pairs, so there are no cliques over common values. Communities come from Louvain.
+ */
+import { UndirectedGraph } from 'graphology';
+import louvainModule from 'graphology-communities-louvain';
+import { hash32 } from './sketches.js';
+
+export const FIELDS = ['org', 'payment', 'device', 'email_domain', 'signup_ip', 'signup_prefix', 'signup_burst', 'net_prefix', 'template', 'sys_template'] as const;
+export type LinkField = (typeof FIELDS)[number];
+
+export interface FieldSpec {
+  /** Weight of an agreement on the rarest possible value. */
+  weight: number;
+  /** Values held by more accounts than this are common: never expanded into pairs. */
+  cap: number;
+}
+
+export const FIELD_SPECS: Record<LinkField, FieldSpec> = {
+  org: { weight: 0.6, cap: 30 },
+  payment: { weight: 1.0, cap: 25 },
+  device: { weight: 0.9, cap: 25 },
+  email_domain: { weight: 0.35, cap: 30 },
+  signup_ip: { weight: 0.45, cap: 12 },
+  signup_prefix: { weight: 0.2, cap: 12 },
+  signup_burst: { weight: 0.15, cap: 12 },
+  net_prefix: { weight: 0.2, cap: 10 },
+  template: { weight: 0.25, cap: 12 },
+  sys_template: { weight: 0.2, cap: 12 },
+};
+
+/** Free-mail and other shared email domains: agreement on them means nothing. */
+const FREEMAIL = new Set([
+  'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'live.com', 'yahoo.com', 'icloud.com', 'proton.me',
+  'protonmail.com', 'qq.com', '163.com', '126.com', 'mail.ru', 'yandex.ru', 'gmx.de', 'web.de', 'aol.com', 'zoho.com',
+]);
+export function isFreemail(domain: string): boolean {
+  return FREEMAIL.has(domain.toLowerCase());
+}
+
+/** Inverted index: field → value → account ids (stops growing past the cap + 1: then it is common). */
+export class AttributeIndex {
+  private readonly idx = new Map<LinkField, Map<string, string[]>>();
+  /** Values seen on more accounts than their cap. */
+  private readonly common = new Map<LinkField, Set<string>>();
+
+  add(field: LinkField, value: string, account: string): void {
+    let m = this.idx.get(field);
+    if (!m) this.idx.set(field, (m = new Map()));
+    const cap = FIELD_SPECS[field].cap;
+    const list = m.get(value);
+    if (!list) {
+      m.set(value, [account]);
+      return;
+    }
+    if (list.includes(account)) return;
+    if (list.length >= cap + 1) {
+      let c = this.common.get(field);
+      if (!c) this.common.set(field, (c = new Set()));
+      c.add(value);
+      return;
+    }
+    list.push(account);
+  }
+
+  holders(field: LinkField, value: string): readonly string[] {
+    return this.idx.get(field)?.get(value) ?? [];
+  }
+
+  *groups(): Generator<{ field: LinkField; value: string; members: readonly string[] }> {
+    for (const [field, m] of this.idx) {
+      const cap = FIELD_SPECS[field].cap;
+      for (const [value, members] of m) if (members.length >= 2 && members.length <= cap) yield { field, value, members };
+    }
+  }
+
+  clone(): AttributeIndex {
+    const c = new AttributeIndex();
+    for (const [f, m] of this.idx) c.idx.set(f, new Map([...m].map(([k, v]) => [k, v.slice()])));
+    for (const [f, s] of this.common) c.common.set(f, new Set(s));
+    return c;
+  }
+
+  toJSON(): { idx: [LinkField, [string, string[]][]][]; common: [LinkField, string[]][] } {
+    return { idx: [...this.idx].map(([f, m]) => [f, [...m]]), common: [...this.common].map(([f, s]) => [f, [...s]]) };
+  }
+  static fromJSON(j: ReturnType<AttributeIndex['toJSON']>): AttributeIndex {
+    const a = new AttributeIndex();
+    for (const [f, entries] of j.idx) a.idx.set(f, new Map(entries));
+    for (const [f, vs] of j.common) a.common.set(f, new Set(vs));
+    return a;
+  }
+}
+
+export interface Link {
+  a: string;
+  b: string;
+  weight: number;
+  /** Each field's best agreement on this pair. */
+  fields: Partial<Record<LinkField, { weight: number; holders: number }>>;
+}
+
+/** Rarity of a value held by `k` of `n` accounts, 0..1 (1 for a pair in a large population). */
+export function rarity(k: number, n: number): number {
+  if (k <= 1) return 1;
+  // A small population says little about how common a value is: assume at least
+  // MIN_POPULATION accounts, so a card five accounts share stays strong in a small file.
+  const N = Math.max(n, MIN_POPULATION);
+  return Math.max(0, Math.min(1, Math.log(N / k) / Math.log(N / 2)));
+}
+
+/** Population floor for rarity (a prior: values are judged as if among this many accounts). */
+export const MIN_POPULATION = 10_000;
+
+/** Account ordinals per rebuild stay below this (2^22), so a pair key fits a double exactly. */
+const PAIR_BASE = 4_194_304;
+
+/** Scores every pair that shares a rare value; each field counts once per pair (its best value). */
+export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], population: number, minWeight: number): Link[] {
+  // Pair keys are numbers (two account ordinals), not strings: a rebuild makes many pairs.
+  const pairs = new Map<number, Link>();
+  const ordinal = new Map<string, number>();
+  const ord = (id: string): number => {
+    let o = ordinal.get(id);
+    if (o === undefined) ordinal.set(id, (o = ordinal.size));
+    return o;
+  };
+  for (const index of Array.isArray(indexes) ? indexes : [indexes]) for (const { field, members } of (index as AttributeIndex).groups()) {
+    const spec = FIELD_SPECS[field];
+    const w = spec.weight * rarity(members.length, population);
+    if (w <= 0) continue;
+    const sorted = members.slice().sort();
+    const ords = sorted.map(ord);
+    for (let i = 0; i < sorted.length; i++) {
+      for (let j = i + 1; j < sorted.length; j++) {
+        const a = sorted[i]!;
+        const b = sorted[j]!;
+        const key = ords[i]! * PAIR_BASE + ords[j]!;
+        let l = pairs.get(key);
+        if (!l) pairs.set(key, (l = { a, b, weight: 0, fields: {} }));
+        const prev = l.fields[field];
+        if (!prev || prev.weight < w) {
+          l.weight += w - (prev?.weight ?? 0);
+          l.fields[field] = { weight: w, holders: members.length };
+        }
+      }
+    }
+  }
+  const out: Link[] = [];
+  for (const l of pairs.values()) if (l.weight >= minWeight) out.push(l);
+  out.sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : x.b > y.b ? 1 : 0));
+  return out;
+}
+
+// The package is CommonJS whose typings declare an ES default export: at run time the module
+// object is the function itself.
+const louvain = ((louvainModule as unknown as { default?: unknown }).default ?? louvainModule) as unknown as (
+  g: UndirectedGraph,
+  o: { getEdgeWeight: string; randomWalk: boolean; rng: () => number },
+) => Record<string, number>;
+
+/** Deterministic pseudo-random numbers for Louvain (same graph → same communities). */
+function seededRng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Communities of the link graph (only accounts with at least one link; groups of 2 or more). */
+export function communities(links: readonly Link[]): string[][] {
+  if (links.length === 0) return [];
+  const g = new UndirectedGraph({ allowSelfLoops: false });
+  for (const l of links) {
+    if (!g.hasNode(l.a)) g.addNode(l.a);
+    if (!g.hasNode(l.b)) g.addNode(l.b);
+    g.mergeEdge(l.a, l.b, { weight: l.weight });
+  }
+  const part = louvain(g, { getEdgeWeight: 'weight', randomWalk: false, rng: seededRng(hash32(String(links.length))) });
+  const byComm = new Map<number, string[]>();
+  for (const [node, c] of Object.entries(part)) {
+    let l = byComm.get(c);
+    if (!l) byComm.set(c, (l = []));
+    l.push(node);
+  }
+  return [...byComm.values()].filter((m) => m.length >= 2).map((m) => m.sort());
+}
+
+/** Deterministic cluster id from sorted members. */
+export function clusterIdOf(members: readonly string[]): string {
+  let h1 = 0x9e3779b9;
+  let h2 = 0x85ebca6b;
+  for (const m of members) {
+    h1 = hash32(`${h1}:${m}`);
+    h2 = hash32(`${m}:${h2}`);
+  }
+  return `cl_${h1.toString(16).padStart(8, '0')}${(h2 & 0xffff).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Keeps ids stable: each new cluster takes the id of the previous cluster it overlaps most
+ * (greedy by overlap, each previous id used once); others get the id of their members.
+ */
+export function assignClusterIds(clusters: readonly string[][], previous: ReadonlyMap<string, readonly string[]>): string[] {
+  const memberOf = new Map<string, string>();
+  for (const [id, members] of previous) for (const m of members) memberOf.set(m, id);
+  const candidates: { i: number; id: string; overlap: number }[] = [];
+  clusters.forEach((members, i) => {
+    const counts = new Map<string, number>();
+    for (const m of members) {
+      const p = memberOf.get(m);
+      if (p) counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    for (const [id, overlap] of counts) candidates.push({ i, id, overlap });
+  });
+  candidates.sort((x, y) => y.overlap - x.overlap || (x.id < y.id ? -1 : 1) || x.i - y.i);
+  const out: (string | undefined)[] = clusters.map(() => undefined);
+  const used = new Set<string>();
+  for (const c of candidates) {
+    if (out[c.i] !== undefined || used.has(c.id)) continue;
+    out[c.i] = c.id;
+    used.add(c.id);
+  }
+  return clusters.map((m, i) => out[i] ?? clusterIdOf(m));
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { cappedAdd, cappedGet, cappedTop, cappedTotal, distinctAdd, distinctCount, distinctIsSketch, entropy, newDistinct, type CappedCounts } from './sketches.js';
+
+describe('distinct counter', () => {
+  it('counts exactly while small', () => {
+    let d = newDistinct();
+    expect(distinctCount(d)).toBe(0);
+    for (const v of ['a', 'b', 'a', 'c', 'b']) d = distinctAdd(d, v);
+    expect(distinctCount(d)).toBe(3);
+    expect(distinctIsSketch(d)).toBe(false);
+  });
+
+  it('switches to a HyperLogLog of bounded size and stays within 30% on 20,000 values', () => {
+    let d = newDistinct();
+    for (let i = 0; i < 20_000; i++) d = distinctAdd(d, `10.${i >> 8}.${i & 255}.1`);
+    expect(distinctIsSketch(d)).toBe(true);
+    expect((d as Uint8Array).length).toBe(64);
+    const est = distinctCount(d);
+    expect(Math.abs(est - 20_000) / 20_000).toBeLessThan(0.3);
+  });
+
+  it('estimates mid-range cardinalities near the truth (linear counting)', () => {
+    let d = newDistinct();
+    for (let i = 0; i < 40; i++) d = distinctAdd(d, `v${i}`);
+    expect(distinctCount(d)).toBeGreaterThan(28);
+    expect(distinctCount(d)).toBeLessThan(55);
+  });
+});
+
+describe('capped counts', () => {
+  it('keeps at most cap keys and lumps the rest', () => {
+    let c: CappedCounts | null = null;
+    expect(cappedTotal(c)).toBe(0);
+    for (const k of ['x', 'x', 'y', 'z', 'w', 'x']) c = cappedAdd(c, k, 2);
+    expect(c!.keys).toEqual(['x', 'y']);
+    expect(cappedGet(c, 'x')).toBe(3);
+    expect(cappedGet(c, 'z')).toBe(0);
+    expect(c!.other).toBe(2);
+    expect(cappedTotal(c)).toBe(6);
+    expect(cappedTop(c)).toEqual({ key: 'x', count: 3 });
+  });
+});
+
+describe('entropy', () => {
+  it('is 0 for one category and log2(n) for a uniform spread', () => {
+    expect(entropy([5, 0, 0])).toBe(0);
+    expect(entropy([1, 1, 1, 1])).toBeCloseTo(2);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * Bounded-memory counters for streaming features: a distinct counter that keeps exact values
+ * while it is small and turns into a HyperLogLog when it grows, and a capped frequency map.
+ * Both are plain data (typed arrays, arrays, numbers) so a checkpoint can serialise them.
+ */
+
+import { hash32 } from '../core/index.js';
+
+/** 32-bit FNV-1a of a string, then a murmur3 finaliser (good enough spread for HLL). */
+export { hash32 };
+
+/** Exact up to this many distinct values, then a HyperLogLog. */
+const SMALL = 16;
+/** HyperLogLog precision: 2^6 = 64 one-byte registers, about 13% standard error. */
+const P = 6;
+const M = 1 << P;
+const ALPHA = 0.709;
+
+/**
+ * A distinct counter: an array of 30-bit value hashes while it has at most SMALL values, then
+ * a HyperLogLog (`Uint8Array` of registers). `null` until the first value (most accounts never
+ * fill most counters, and an empty one should cost nothing).
+ */
+export type Distinct = number[] | Uint8Array | null;
+
+export function newDistinct(): Distinct {
+  return null;
+}
+
+function hllAdd(regs: Uint8Array, h: number): void {
+  const idx = h >>> (32 - P);
+  const w = (h << P) >>> 0;
+  const rho = w === 0 ? 32 - P + 1 : Math.clz32(w) + 1;
+  if (rho > regs[idx]!) regs[idx] = rho;
+}
+
+function remix(x: number): number {
+  let h = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** Adds a value and returns the counter (a new object when it is created or turns into a HyperLogLog). */
+export function distinctAdd(d: Distinct, value: string): Distinct {
+  // 30 bits kept in the exact phase: small integers are stored unboxed.
+  const k = hash32(value) & 0x3fffffff;
+  if (d === null) return [k];
+  if (Array.isArray(d)) {
+    if (d.includes(k)) return d;
+    d.push(k);
+    if (d.length <= SMALL) return d;
+    const regs = new Uint8Array(M);
+    for (const x of d) hllAdd(regs, remix(x));
+    return regs;
+  }
+  hllAdd(d as Uint8Array, remix(k));
+  return d;
+}
+
+/** True when the counter is still exact and holds the value. */
+export function distinctHas(d: Distinct, value: string): boolean {
+  return Array.isArray(d) && d.includes(hash32(value) & 0x3fffffff);
+}
+
+/** True once the counter has turned into a HyperLogLog. */
+export function distinctIsSketch(d: Distinct): boolean {
+  return d instanceof Uint8Array;
+}
+
+/** Estimated number of distinct values added. */
+export function distinctCount(d: Distinct): number {
+  if (d === null) return 0;
+  if (Array.isArray(d)) return d.length;
+  const regs = d as Uint8Array;
+  let sum = 0;
+  let zeros = 0;
+  for (let i = 0; i < M; i++) {
+    sum += 2 ** -regs[i]!;
+    if (regs[i] === 0) zeros++;
+  }
+  const e = (ALPHA * M * M) / sum;
+  if (e <= 2.5 * M && zeros > 0) return Math.round(M * Math.log(M / zeros));
+  return Math.round(e);
+}
+
+/**
+ * A frequency map that keeps at most `cap` keys: a new key past the cap is counted only in
+ * `other` (heavy keys arrive early in practice and stay; the tail is what gets lumped).
+ */
+export interface CappedCounts {
+  keys: string[];
+  counts: number[];
+  other: number;
+}
+
+export function newCapped(): CappedCounts {
+  return { keys: [], counts: [], other: 0 };
+}
+
+/** Adds to a key's count and returns the map (created on first use: `null` costs nothing). */
+export function cappedAdd(c: CappedCounts | null, key: string, cap: number, by = 1): CappedCounts {
+  const m = c ?? newCapped();
+  const i = m.keys.indexOf(key);
+  if (i >= 0) m.counts[i]! += by;
+  else if (m.keys.length < cap) {
+    m.keys.push(key);
+    m.counts.push(by);
+  } else m.other += by;
+  return m;
+}
+
+export function cappedTotal(c: CappedCounts | null): number {
+  if (!c) return 0;
+  let s = c.other;
+  for (const x of c.counts) s += x;
+  return s;
+}
+
+/** The count of a key (0 when absent). */
+export function cappedGet(c: CappedCounts | null, key: string): number {
+  if (!c) return 0;
+  const i = c.keys.indexOf(key);
+  return i >= 0 ? c.counts[i]! : 0;
+}
+
+/** The most frequent key and its count. */
+export function cappedTop(c: CappedCounts | null): { key: string | null; count: number } {
+  if (!c) return { key: null, count: 0 };
+  let best = -1;
+  for (let i = 0; i < c.counts.length; i++) if (best < 0 || c.counts[i]! > c.counts[best]!) best = i;
+  return best < 0 ? { key: null, count: 0 } : { key: c.keys[best]!, count: c.counts[best]! };
+}
+
+/** Shannon entropy (bits) of a count vector. */
+export function entropy(counts: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < counts.length; i++) n += counts[i]!;
+  if (n === 0) return 0;
+  let h = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (c > 0) h -= (c / n) * Math.log2(c / n);
+  }
+  return h;
+}
