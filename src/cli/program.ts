@@ -14,6 +14,7 @@ import { registerIntelCommands } from './intel-commands.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerSimCommands } from './sim-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerAnalyzeCommand } from './analyze-command.js';
 import { registerCaseCommands } from './case-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -194,6 +195,7 @@ export function buildProgram(): Command {
   registerIntelCommands(program, { config, print });
   registerSimCommands(program, { config, print });
   registerAuditCommands(program, { config });
+  registerAnalyzeCommand(program, { config });
   registerCaseCommands(program, { config, client, print, adminOptions });
   return program;
 }

@@ -99,8 +99,10 @@ export function registerSimCommands(program: Command, ctx: SimCommandContext): v
       else if (o.scenario) scenarios = [{ name: o.scenario, scenario: loadScenario(o.scenario) }];
       else throw new WardenError('VALIDATION', 'Give --scenario NAME|FILE or --suite NAME.');
       const bar = progressBar('eval');
+      const intel = samplerFor(ctx.config());
       const report = await evaluate(scenarios, {
-        sampler: samplerFor(ctx.config()),
+        sampler: intel,
+        intel,
         outDir: o.out,
         onProgress: (p) => bar.update(p.fraction, { accounts: p.accounts, events: p.events, phase: `${p.scenario} ${p.step}${p.analyzer ? ` ${p.analyzer}` : ''}` }),
       });

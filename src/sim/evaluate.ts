@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Account, UsageEvent, ValidationError, Watchlist, type AccountVerdict } from '../core/index.js';
+import { Account, UsageEvent, ValidationError, Watchlist, type AccountVerdict, type IpIntel } from '../core/index.js';
+import { wardenAnalyzer } from '../detection/index.js';
 import { readVerdictAccounts } from './verdicts-reader.js';
 import { baselines, type NamedAnalyzer } from './baselines.js';
 import { readJsonl, type ReadIssue } from './jsonl.js';
@@ -25,8 +26,10 @@ export interface EvalOptions {
   sampler: SimSampler;
   /** Worlds and reports go under `<outDir>/<scenario name>/`. */
   outDir: string;
-  /** Defaults to both baselines. */
+  /** Defaults to both baselines, and Warden's detection engine when `intel` is given. */
   analyzers?: NamedAnalyzer[];
+  /** Full IP intelligence for the detection engine (the CLI passes `openIpIntel()`). */
+  intel?: IpIntel;
   promptDir?: string;
   onProgress?: (p: SimProgress & { scenario: string; step: 'simulate' | 'analyze'; analyzer?: string }) => void;
 }
@@ -107,7 +110,8 @@ export async function scoreFiles(verdictsFile: string, truthFile: string): Promi
 }
 
 export async function evaluate(scenarios: EvalScenario[], opts: EvalOptions): Promise<EvalReport> {
-  const analyzers = opts.analyzers ?? baselines();
+  // Warden's own engine beside the two baselines, whenever full IP intelligence is at hand.
+  const analyzers = opts.analyzers ?? [...baselines(), ...(opts.intel ? [wardenAnalyzer({ intel: opts.intel }) as NamedAnalyzer] : [])];
   const runs: EvalRun[] = [];
   for (const sc of scenarios) {
     const dir = join(opts.outDir, sc.name.replace(/[^a-zA-Z0-9_-]+/g, '_'));
