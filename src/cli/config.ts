@@ -52,6 +52,15 @@ export const WardenConfig = z.strictObject({
       stream_max_age_hours: z.number().positive().default(168),
     })
     .prefault({}),
+  /** Online detection inside the gateway process (embedded profile; docs/detection.md). */
+  detection: z
+    .strictObject({
+      online: z.boolean().default(true),
+      /** How often new events are ingested and accounts re-scored. */
+      evaluate_every_ms: z.number().int().min(100).default(2000),
+      checkpoint_every_ms: z.number().int().min(1000).default(30_000),
+    })
+    .prefault({}),
   /** Signed webhooks for alerts and case events (docs/cases.md). */
   webhooks: WebhookConfig.prefault({}),
   audit: z

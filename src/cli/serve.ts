@@ -36,9 +36,12 @@ import {
 import { adminTokenFile } from './admin-client.js';
 import type { WardenConfig } from './config.js';
 import { createLogger, type WardenLogger } from './log.js';
+import { startOnlineDetection, type OnlineDetection } from './online-detection.js';
 
 export interface Server {
   gateway: Gateway;
+  /** Online detection (embedded profile, unless turned off). */
+  detection: OnlineDetection | undefined;
   intel: OpenedIpIntel;
   adminToken: string;
   log: WardenLogger;
@@ -204,7 +207,26 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         { batch: 256 },
       )
     : undefined;
-  const record = ports.recordEvent ?? ((e: UsageEvent) => outbox!.append(e));
+  // Online detection (embedded: in this process; the cluster profile's workers come later).
+  const online =
+    config.detection.online && ports.recordEvent
+      ? await startOnlineDetection({
+          store,
+          intel,
+          screener,
+          ...(watchlist ? { watchlist } : {}),
+          log,
+          everyMs: config.detection.evaluate_every_ms,
+          checkpointEveryMs: config.detection.checkpoint_every_ms,
+        })
+      : undefined;
+  const recordLocal = ports.recordEvent;
+  const record = recordLocal
+    ? async (e: UsageEvent) => {
+        await recordLocal(e);
+        online?.observe(e);
+      }
+    : (e: UsageEvent) => outbox!.append(e);
   const gauges = setInterval(() => {
     metrics.outboxBacklog.set(outbox?.backlog() ?? 0);
     writer?.pending().then((n) => metrics.busPending.set(n), () => undefined);
@@ -255,6 +277,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
           now: Date.now,
           log,
           audit: (e) => audit.append(e),
+          ...(online ? { onAccount: (a, org) => online.account(a, org) } : {}),
           policy: {
             active: () => policy.current(),
             versions: () => policy.versions(),
@@ -271,6 +294,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   let closing: Promise<void> | undefined;
   return {
     gateway,
+    detection: online,
     intel,
     adminToken,
     log,
@@ -282,6 +306,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         clearInterval(gauges);
         clearInterval(retentionTimer);
         await policy.close();
+        await online?.close();
         await outbox?.close();
         await audit.close();
         await webhooks?.close();

@@ -39,6 +39,8 @@ export interface AdminDeps {
   token: string;
   now: () => number;
   log: Logger;
+  /** Told of each account created (online detection registers it). */
+  onAccount?: (account: AccountRecord, org: Org) => void;
   /** Records a decision in the audit log; resolves once it is durable. */
   audit?: (entry: AuditEntry) => Promise<unknown>;
   policy: {
@@ -208,6 +210,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       if (await deps.store.getAccount(account_id)) throw new WardenError('CONFLICT', `Account "${account_id}" exists already.`);
       const account: AccountRecord = { ...stripUndefined(input), account_id, org_id: org.org_id, created_at: iso(), status: 'active' };
       await deps.store.createAccount(account);
+      deps.onAccount?.(account, org);
       return reply.code(201).send(account);
     });
     admin.get('/accounts', async (req) => {
