@@ -40,7 +40,9 @@ export async function openRedisCounters(opts: RedisCountersOptions): Promise<Cou
   const graceMs = opts.graceMs ?? 60_000;
   if (!(graceMs >= 0)) throw new ConfigError('CONFIG_INVALID', `counters.graceMs: expected a number ≥ 0, got ${graceMs}.`);
   const clock = opts.clock ?? systemClock;
-  const redis = await openRedis(opts, 'counters');
+  // Counters sit on every request: while Redis is away a command must fail at once (the gateway
+  // then fails open or closed as configured), not queue until the server is back.
+  const redis = await openRedis({ offlineQueue: false, commandTimeoutMs: 250, ...opts }, 'counters');
   redis.defineCommand('wardenTake', { numberOfKeys: 1, lua: TAKE });
   const take = (redis as unknown as { wardenTake(k: string, ...a: (string | number)[]): Promise<TakeReply> }).wardenTake.bind(
     redis,

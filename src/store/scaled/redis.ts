@@ -17,6 +17,13 @@ export interface RedisConnectOptions {
   minReconnectDelayMs?: number;
   /** Longest pause between reconnection attempts once opened. Default 2 s. */
   maxReconnectDelayMs?: number;
+  /**
+   * Queue commands while disconnected until the connection is back (default true). Hot-path
+   * clients turn it off so a command fails at once and the caller can fail open or closed.
+   */
+  offlineQueue?: boolean;
+  /** A command not answered in this long fails (default: no limit). */
+  commandTimeoutMs?: number;
 }
 
 export function redactRedisUrl(url: string): string {
@@ -46,7 +53,9 @@ export async function openRedis(opts: RedisConnectOptions, what: string, connect
     connectTimeout: opts.connectTimeoutMs ?? 5000,
     // A command sent while the server is away fails after this many reconnection attempts
     // instead of waiting forever; callers see an error they can act on.
-    maxRetriesPerRequest: 3,
+    maxRetriesPerRequest: opts.offlineQueue === false ? 0 : 3,
+    enableOfflineQueue: opts.offlineQueue !== false,
+    ...(opts.commandTimeoutMs ? { commandTimeout: opts.commandTimeoutMs } : {}),
     retryStrategy: (n: number) => Math.min(minDelay * 2 ** Math.min(n - 1, 10), maxDelay),
     ...(connectionName ? { connectionName } : {}),
   });
