@@ -115,21 +115,21 @@ class CounterTable {
   }
 }
 
+/** The port's operations over a table (async: a thrown error becomes a rejection, and the body still runs synchronously). */
+function countersOf(t: CounterTable): Pick<MemoryCounters, 'take' | 'add' | 'peek' | 'size'> {
+  return {
+    take: async (key, period, cost, limit) => t.take(key, period, cost, limit),
+    add: async (key, period, amount) => t.add(key, period, amount),
+    peek: async (key, period) => t.peek(key, period),
+    size: () => (t.prune(), t.entries.size),
+  };
+}
+
 /** In-memory counters (nothing survives a restart): tests, the simulator, per-minute limits. */
 export function createMemoryCounters(opts: MemoryCountersOptions = {}): MemoryCounters {
   const t = new CounterTable(opts.clock ?? systemClock, 'memory counters');
   return {
-    // async: a thrown error becomes a rejection, and the body still runs synchronously.
-    async take(key, period, cost, limit) {
-      return t.take(key, period, cost, limit);
-    },
-    async add(key, period, amount) {
-      return t.add(key, period, amount);
-    },
-    async peek(key, period) {
-      return t.peek(key, period);
-    },
-    size: () => (t.prune(), t.entries.size),
+    ...countersOf(t),
     async close() {
       t.closed = true;
     },
@@ -235,16 +235,7 @@ export function openSqliteCounters(opts: SqliteCountersOptions): SqliteCounters 
   timer.unref();
 
   return {
-    async take(key, period, cost, limit) {
-      return t.take(key, period, cost, limit);
-    },
-    async add(key, period, amount) {
-      return t.add(key, period, amount);
-    },
-    async peek(key, period) {
-      return t.peek(key, period);
-    },
-    size: () => (t.prune(), t.entries.size),
+    ...countersOf(t),
     flush,
     async close() {
       if (t.closed) return;
