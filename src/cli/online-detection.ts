@@ -4,7 +4,10 @@
  * evaluation writes the accounts' risk to the store (the gateway's policy reads it within a
  * second), and the engine's state is checkpointed so a restart resumes instead of forgetting.
  */
-import type { Account, AccountRecord, IpIntel, Org, Screener, StateStore, UsageEvent, Watchlist } from '../core/index.js';
+import { createHash } from 'node:crypto';
+import { decisionRank } from '../core/index.js';
+import type { Account, AccountRecord, Alert, AuditLog, CaseStore, ClusterVerdict, IpIntel, Org, Screener, StateStore, UsageEvent, Watchlist } from '../core/index.js';
+import { ingestAlerts } from '../cases/index.js';
 import { createOnlineDetector, type OnlineDetector } from '../detection/index.js';
 import type { WardenLogger } from './log.js';
 
@@ -47,6 +50,9 @@ export async function startOnlineDetection(opts: {
   everyMs: number;
   /** How often the engine's state is checkpointed. */
   checkpointEveryMs: number;
+  /** Where clusters recommended for step_up or block become alerts, merged into cases. */
+  cases?: CaseStore;
+  audit?: Pick<AuditLog, 'append'>;
 }): Promise<OnlineDetection> {
   const { store, log } = opts;
   const detector: OnlineDetector = createOnlineDetector({
@@ -97,7 +103,14 @@ export async function startOnlineDetection(opts: {
       detector.ingest(e);
       if (e.ts > latest) latest = e.ts;
     }
-    await detector.evaluate();
+    const { clusters } = await detector.evaluate();
+    if (opts.cases) {
+      const alerts = clusterAlerts(clusters, new Date().toISOString());
+      if (alerts.length) {
+        const r = await ingestAlerts(opts.cases, alerts, { actor: 'detector:online', ...(opts.audit ? { audit: opts.audit } : {}) });
+        if (r.created.length) log.info({ cases: r.created }, 'detection opened cases');
+      }
+    }
   };
   const guarded = () => {
     running ??= tick()
@@ -132,4 +145,29 @@ export async function startOnlineDetection(opts: {
       await checkpoint();
     },
   };
+}
+
+/**
+ * Alerts for the clusters detection recommends stepping up or blocking. An alert's id is a hash of
+ * what it says (cluster, members, labels, action), so the same finding on the next evaluation is
+ * a duplicate, while a cluster that grows raises a new alert that joins the same case.
+ */
+export function clusterAlerts(clusters: readonly ClusterVerdict[], at: string): Alert[] {
+  const out: Alert[] = [];
+  for (const c of clusters) {
+    if (c.recommended_action === 'none' || decisionRank(c.recommended_action) < decisionRank('step_up')) continue;
+    const members = [...c.members].sort();
+    const labels = [...c.labels].sort();
+    const id = createHash('sha256').update(JSON.stringify([c.cluster_id, members, labels, c.recommended_action, c.attributed_entity ?? null])).digest('hex').slice(0, 20);
+    out.push({
+      alert_id: `al_${id}`,
+      detector: labels[0] ?? 'cluster',
+      subjects: { accounts: members, cluster_id: c.cluster_id, ...(c.attributed_entity ? { entity: c.attributed_entity } : {}) },
+      score: c.risk,
+      labels,
+      evidence: c.evidence.map((e) => ({ code: e.code, detail: e.detail, weight: e.weight })),
+      created_at: at,
+    });
+  }
+  return out;
 }

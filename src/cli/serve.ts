@@ -218,6 +218,8 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
           log,
           everyMs: config.detection.evaluate_every_ms,
           checkpointEveryMs: config.detection.checkpoint_every_ms,
+          cases,
+          audit,
         })
       : undefined;
   const recordLocal = ports.recordEvent;

@@ -28,7 +28,7 @@ describe('online detection in the gateway', () => {
       linked.push({ key: key.key, id: acc.account_id });
     }
     const dev = await h.customer();
-    for (let round = 0; round < 12; round++) {
+    for (let round = 0; round < 60; round++) {
       await Promise.all(
         linked.map((a, i) =>
           new Anthropic({ apiKey: a.key, baseURL: h.url, maxRetries: 0, defaultHeaders: { 'x-forwarded-for': `47.74.0.${10 + i}` } }).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 50, system: COT_SYSTEM, messages: [{ role: 'user', content: cot(round * 4 + i) }] }),
@@ -45,6 +45,16 @@ describe('online detection in the gateway', () => {
     expect(new Set(linkedRisks.map((r) => r!.cluster_id)).size).toBe(1);
     expect(linkedRisks[0]!.cluster_id).toBeTruthy();
     expect(h.server.detection!.stats().events).toBeGreaterThanOrEqual(60);
+
+    // The cluster became an alert and the alert a case, with the linked accounts in it.
+    const cases = (await h.admin.call<{ cases: { case_id: string; accounts: string[]; clusters: string[] }[] }>('GET', '/cases')).cases;
+    const c = cases.find((x) => linked.every((a) => x.accounts.includes(a.id)));
+    expect(c, JSON.stringify({ cases, linkedRisks })).toBeTruthy();
+    expect(c!.accounts).not.toContain(dev.accountId);
+    expect(c!.clusters).toContain(linkedRisks[0]!.cluster_id);
+    // A second evaluation with nothing new raises no second case.
+    await h.server.detection!.tick();
+    expect((await h.admin.call<{ cases: unknown[] }>('GET', '/cases')).cases.length).toBe(cases.length);
   }, 120_000);
 });
 
