@@ -4,7 +4,7 @@
  * admin API, sends traffic through the official SDKs, shows a refused request from a
  * restricted region, and prints what happened.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,15 @@ export interface DemoResult {
   gatewayUrl: string;
   events: UsageEvent[];
   refusedStatus: number | undefined;
+  campaign: CampaignOutcome;
+}
+
+export interface CampaignOutcome {
+  accounts: string[];
+  caseId: string | null;
+  /** HTTP status of a campaign key's request after the analyst's block. */
+  afterBlockStatus: number | null;
+  reportFile: string | null;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -106,7 +115,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     say(`6. A request from ${restrictedIp} (a restricted region) → ${err.status} ${err.error?.error?.type}: "${err.error?.error?.message}"`);
   }
 
-  // Wait until the events have gone outbox → bus → store.
+  // Wait until the events are in the store.
   let events: UsageEvent[] = [];
   for (let i = 0; i < 100; i++) {
     events = (await admin.call<{ events: UsageEvent[] }>('GET', `/events?account_id=${account.account_id}&limit=100`)).events;
@@ -120,9 +129,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `  ${pad(e.endpoint ?? '', 18)} ${pad(String(e.stream ?? ''), 6)} ${pad(String(e.status ?? ''), 6)} ${pad(e.decision ?? '', 9)} ${pad(e.decision_rule ?? '', 32)} ${pad(String(e.input_tokens ?? '-'), 5)} ${pad(String(e.output_tokens ?? '-'), 5)} ${pad(e.country ?? '-', 7)} ${e.asn ?? '-'}`,
     );
   }
+
+  const campaign = await intermediaryCampaign(url, admin, server, say);
   say(`\nAdmin API: ${url}/admin/v1 (token in ${path.join(dataDir, 'admin-token')}); metrics: ${url}/metrics`);
 
-  const result: DemoResult = { gatewayUrl: url, events, refusedStatus };
+  const result: DemoResult = { gatewayUrl: url, events, refusedStatus, campaign };
   if (opts.once) {
     await server.close();
     await upstream.close();
@@ -139,6 +150,58 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   await server.close();
   await upstream.close();
   return result;
+}
+
+/**
+ * The seed case in miniature: a shell company's accounts, linked by one payment card and one
+ * device, send templated chain-of-thought sweeps through a hosting network. Online detection
+ * links them into one cluster and opens a case; the analyst blocks the cluster; the block lands
+ * at the gateway on the next request. (Fictional names; real networks.)
+ */
+async function intermediaryCampaign(url: string, admin: ReturnType<typeof createAdminClient>, server: Awaited<ReturnType<typeof serve>>, say: (s?: string) => void): Promise<CampaignOutcome> {
+  say('\nThe seed case, in miniature');
+  const org = await admin.call<{ org_id: string }>('POST', '/orgs', { name: 'Harborline Trading Pte Ltd', declared_country: 'SG', verification: 'email', email_domain: 'harborline-trading.example' });
+  const accounts: { id: string; key: string }[] = [];
+  for (let i = 0; i < 4; i++) {
+    const a = await admin.call<{ account_id: string }>('POST', '/accounts', { org_id: org.org_id, payment_fingerprint: 'pf_7c1e90aa', device_fingerprint: 'df_a03f11', email_domain: 'mailbox.example' });
+    const k = await admin.call<{ key: string }>('POST', '/keys', { account_id: a.account_id });
+    accounts.push({ id: a.account_id, key: k.key });
+  }
+  say(`7. A shell company opens ${accounts.length} accounts (one card, one device between them) and sweeps chain-of-thought prompts from a hosting network…`);
+  const clients = accounts.map((a, i) => new Anthropic({ apiKey: a.key, baseURL: url, maxRetries: 0, defaultHeaders: { 'x-forwarded-for': `47.74.0.${10 + i}` } }));
+  const system = 'Think carefully and write out your complete chain of reasoning before giving the answer. Do not skip steps.';
+  for (let round = 0; round < 60; round++) {
+    await Promise.all(
+      clients.map((c, i) =>
+        c.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 50, system, messages: [{ role: 'user', content: `A farmer has ${round * 4 + i} sheep and buys 5 more each week. How many sheep after 3 weeks?\n\nLet's think step by step.` }] }),
+      ),
+    );
+  }
+  await server.detection?.tick();
+  const cases = (await admin.call<{ cases: { case_id: string; title: string; severity: string; accounts: string[]; clusters: string[] }[] }>('GET', '/cases')).cases;
+  const found = cases.find((c) => accounts.every((a) => c.accounts.includes(a.id)));
+  if (!found) {
+    say('8. Detection opened no case for them (see `warden cases list`).');
+    return { accounts: accounts.map((a) => a.id), caseId: null, afterBlockStatus: null, reportFile: null };
+  }
+  say(`8. Online detection linked them into cluster ${found.clusters.join(', ')} and opened case ${found.case_id} (${found.severity}): "${found.title}"`);
+  await admin.call('POST', `/cases/${found.case_id}/act`, { action: 'block', reason: 'Linked accounts harvesting chain-of-thought traces (demo analyst decision).' });
+  let afterBlockStatus: number | null = null;
+  try {
+    await clients[0]!.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: 'One more?' }] });
+    afterBlockStatus = 200;
+  } catch (e) {
+    afterBlockStatus = (e as { status?: number }).status ?? 0;
+  }
+  say(`9. An analyst blocks the case's cluster; the next request from one of its keys → ${afterBlockStatus}${afterBlockStatus === 403 ? ' (refused at the gateway)' : ''}.`);
+  const reportRes = await fetch(`${url}/admin/v1/cases/${found.case_id}/report?format=html`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  let reportFile: string | null = null;
+  if (reportRes.ok) {
+    reportFile = path.join(os.tmpdir(), `warden-demo-report-${found.case_id}.html`);
+    writeFileSync(reportFile, await reportRes.text());
+    say(`10. The evidence report: ${reportFile}`);
+  }
+  return { accounts: accounts.map((a) => a.id), caseId: found.case_id, afterBlockStatus, reportFile };
 }
 
 function firstText(content: Anthropic.ContentBlock[]): string {
