@@ -53,13 +53,18 @@ export async function startOnlineDetection(opts: {
   /** Where clusters recommended for step_up or block become alerts, merged into cases. */
   cases?: CaseStore;
   audit?: Pick<AuditLog, 'append'>;
+  /** Told after each batch of risks is stored (the gateway drops its cached copies). */
+  riskChanged?: (accountIds: string[]) => void;
 }): Promise<OnlineDetection> {
   const { store, log } = opts;
   const detector: OnlineDetector = createOnlineDetector({
     intel: opts.intel,
     screener: opts.screener,
     ...(opts.watchlist ? { watchlist: opts.watchlist } : {}),
-    onRisk: (risks) => store.putRisk(risks),
+    onRisk: async (risks) => {
+      await store.putRisk(risks);
+      opts.riskChanged?.(risks.map((r) => r.account_id));
+    },
   });
 
   // Resume: the checkpoint, then the events stored after it (a few at its last instant may be

@@ -15,6 +15,7 @@ import {
   registerAdminRoutes,
   startGateway,
   type Gateway,
+  type GatewayInternals,
   type ParsedRequest,
 } from '../gateway/index.js';
 import { createScreener, loadWatchlist, openIpIntel } from '../intel/index.js';
@@ -207,6 +208,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         { batch: 256 },
       )
     : undefined;
+  let gatewayInternals: GatewayInternals | undefined;
   // Online detection (embedded: in this process; the cluster profile's workers come later).
   const online =
     config.detection.online && ports.recordEvent
@@ -220,6 +222,10 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
           checkpointEveryMs: config.detection.checkpoint_every_ms,
           cases,
           audit,
+          // The new risk (and cluster) applies to the account's very next request here.
+          riskChanged: (ids) => {
+            for (const id of ids) gatewayInternals?.invalidateRisk(id);
+          },
         })
       : undefined;
   const recordLocal = ports.recordEvent;
@@ -268,6 +274,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     retainRawText,
     audit: auditAsync,
     routes: (app, gw) => {
+      gatewayInternals = gw;
       registerCaseRoutes(app, { cases, store, enforcement, token: adminToken, now: Date.now, log, audit, ...(webhooks ? { emit: (e) => webhooks.emit(e) } : {}) });
       registerAdminRoutes(
         app,

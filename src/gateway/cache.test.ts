@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createReadThroughCache } from './cache.js';
 
 describe('read-through cache', () => {
-  it('loads once, serves fresh entries without loading, and refreshes stale ones in the background', async () => {
+  it('loads once, serves fresh entries without loading, and reads stale ones again before use', async () => {
     let t = 0;
     let loads = 0;
     let value = 'v1';
@@ -12,11 +12,26 @@ describe('read-through cache', () => {
     expect(loads).toBe(1);
     value = 'v2';
     t = 150;
-    expect(await c.get('a')).toBe('v1'); // stale served at once
-    await new Promise((r) => setImmediate(r));
+    expect(await c.get('a')).toBe('v2'); // a change made elsewhere applies within the ttl
     expect(loads).toBe(2);
-    expect(await c.get('a')).toBe('v2');
   });
+
+  it('keeps serving the last known value while the store cannot answer', async () => {
+    let t = 0;
+    let down = false;
+    const errors: unknown[] = [];
+    const c = createReadThroughCache<string>(async () => {
+      if (down) throw new Error('store down');
+      return 'v1';
+    }, { ttlMs: 100, max: 10, now: () => t, onError: (e) => errors.push(e) });
+    expect(await c.get('a')).toBe('v1');
+    down = true;
+    t = 500;
+    expect(await c.get('a')).toBe('v1');
+    expect(errors.length).toBe(1);
+    await expect(c.get('never-seen')).rejects.toThrow('store down');
+  });
+
   it('coalesces concurrent loads and forgets invalidated entries', async () => {
     let loads = 0;
     const c = createReadThroughCache<number>(async () => ++loads, { ttlMs: 1000, max: 10, now: () => 0 });

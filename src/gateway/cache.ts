@@ -1,7 +1,8 @@
 /**
- * A read-through cache for the request path: a fresh entry is returned synchronously; a stale
- * one is returned at once and refreshed in the background (so a revocation or a risk change
- * made by another process lands within `ttlMs`), a missing one is loaded and awaited.
+ * A read-through cache for the request path: a fresh entry is returned without a store read;
+ * one older than `ttlMs` is read again before use (so a revocation or a risk change made by
+ * another process applies within `ttlMs`), falling back to the last known value while the store
+ * cannot answer; a missing one is loaded and awaited.
  */
 export interface ReadThroughCache<T> {
   /** The cached value when present (fresh or stale), else undefined without loading. */
@@ -16,7 +17,7 @@ export function createReadThroughCache<T>(
   load: (id: string) => Promise<T | null>,
   opts: { ttlMs: number; max: number; now: () => number; onError?: (err: unknown) => void },
 ): ReadThroughCache<T> {
-  const entries = new Map<string, { value: T | null; at: number; refreshing: boolean }>();
+  const entries = new Map<string, { value: T | null; at: number }>();
   const inflight = new Map<string, Promise<T | null>>();
 
   const fetch = (id: string): Promise<T | null> => {
@@ -26,13 +27,11 @@ export function createReadThroughCache<T>(
       (value) => {
         inflight.delete(id);
         if (entries.size >= opts.max) entries.delete(entries.keys().next().value as string);
-        entries.set(id, { value, at: opts.now(), refreshing: false });
+        entries.set(id, { value, at: opts.now() });
         return value;
       },
       (err: unknown) => {
         inflight.delete(id);
-        const e = entries.get(id);
-        if (e) e.refreshing = false;
         throw err;
       },
     );
@@ -45,13 +44,17 @@ export function createReadThroughCache<T>(
     async get(id) {
       const e = entries.get(id);
       if (!e) return fetch(id);
-      if (!e.refreshing && opts.now() - e.at > opts.ttlMs) {
-        e.refreshing = true;
-        fetch(id).catch((err: unknown) => opts.onError?.(err));
+      if (opts.now() - e.at <= opts.ttlMs) return e.value;
+      // Past its time an entry is read again before use, so a change made elsewhere applies
+      // within ttlMs; if the store cannot answer, the last known value keeps serving.
+      try {
+        return await fetch(id);
+      } catch (err) {
+        opts.onError?.(err);
+        return e.value;
       }
-      return e.value;
     },
     invalidate: (id) => void entries.delete(id),
-    set: (id, value) => void entries.set(id, { value, at: opts.now(), refreshing: false }),
+    set: (id, value) => void entries.set(id, { value, at: opts.now() }),
   };
 }
