@@ -38,6 +38,7 @@ import { adminTokenFile } from './admin-client.js';
 import type { WardenConfig } from './config.js';
 import { createLogger, type WardenLogger } from './log.js';
 import { startOnlineDetection, type OnlineDetection } from './online-detection.js';
+import { registerAppealRoute } from './appeals.js';
 
 export interface Server {
   gateway: Gateway;
@@ -275,6 +276,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     audit: auditAsync,
     routes: (app, gw) => {
       gatewayInternals = gw;
+      registerAppealRoute(app, { store, cases, audit, now: Date.now, ...(webhooks ? { emit: (e) => webhooks.emit(e) } : {}) });
       registerCaseRoutes(app, { cases, store, enforcement, token: adminToken, now: Date.now, log, audit, ...(webhooks ? { emit: (e) => webhooks.emit(e) } : {}) });
       registerAdminRoutes(
         app,

@@ -11,6 +11,6 @@ export { registerAdminRoutes } from './admin.js';
 export type { AdminDeps } from './admin.js';
 export { createGatewayMetrics } from './metrics.js';
 export type { GatewayMetrics } from './metrics.js';
-export { issueKey, parseKey, hashSecret, secretMatches } from './keys.js';
+export { issueKey, parseKey, hashSecret, secretMatches, presentedKey, keyUnusable } from './keys.js';
 export { startMockUpstream } from './mock-upstream.js';
 export type { ParsedRequest } from './dialects/index.js';
