@@ -28,7 +28,6 @@ import {
   openRedisCounters,
   openSqliteCaseStore,
   openOutbox,
-  openSqliteBus,
   openSqliteCounters,
   openSqliteEnforcementState,
   openSqliteStore,
@@ -67,23 +66,24 @@ export interface ServeOptions {
 
 interface Ports {
   store: StateStore;
-  bus: EventBus<UsageEvent>;
   counters: Counters;
   enforcement: EnforcementState;
   /** Holds the audit log. In the cluster profile it is per process (one chain per writer). */
   cases: SqliteCaseStore;
-  /** Embedded: records a usage event durably in the local store (no outbox needed). */
-  recordEvent?: (e: UsageEvent) => Promise<void>;
+  /**
+   * How usage events leave the request path. Embedded: recorded durably in the local store (no
+   * outbox needed). Cluster: through this process's local outbox to the bus.
+   */
+  events: { record: (e: UsageEvent) => Promise<void> } | { bus: EventBus<UsageEvent> };
   close(): Promise<void>;
 }
 
 function openEmbeddedPorts(config: WardenConfig): Ports {
   const store = openSqliteStore({ path: path.join(config.data_dir, 'warden.db') });
-  const bus = openSqliteBus<UsageEvent>({ db: store.db, topic: 'usage' });
   const counters = openSqliteCounters({ db: store.db });
   const enforcement = openSqliteEnforcementState({ store });
   const cases = openSqliteCaseStore({ db: store.db });
-  return { store, bus, counters, enforcement, cases, recordEvent: (e) => store.recordEvent(e), close: () => closeInReverse([store, enforcement, counters, bus]) };
+  return { store, counters, enforcement, cases, events: { record: (e) => store.recordEvent(e) }, close: () => closeInReverse([store, enforcement, counters]) };
 }
 
 /** Closes what was opened, last opened first, even when one of them fails. */
@@ -112,7 +112,7 @@ async function openClusterPorts(config: WardenConfig): Promise<Ports> {
     opened.push(bus);
     const cases = openSqliteCaseStore({ path: path.join(config.data_dir, 'audit.db') });
     opened.push(cases);
-    return { store, bus, counters, enforcement, cases, close: () => closeInReverse(opened) };
+    return { store, counters, enforcement, cases, events: { bus }, close: () => closeInReverse(opened) };
   } catch (e) {
     await closeInReverse(opened);
     throw e;
@@ -140,11 +140,12 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const adminToken = ensureAdminToken(config);
 
   const ports = config.profile === 'cluster' ? await openClusterPorts(config) : openEmbeddedPorts(config);
-  const { store, bus, counters, enforcement } = ports;
+  const { store, counters, enforcement } = ports;
   // Cluster: each gateway process keeps its own local outbox, so it answers while the bus is
   // down. Embedded: the store is local and durable already, so events are recorded into it
   // directly (group-committed), with the same guarantee and no relay to pay for.
-  const outbox = ports.recordEvent ? undefined : openOutbox({ path: path.join(config.data_dir, 'outbox.db') });
+  const bus = 'bus' in ports.events ? ports.events.bus : undefined;
+  const outbox = bus ? openOutbox({ path: path.join(config.data_dir, 'outbox.db') }) : undefined;
   const cases = ports.cases;
   const auditKey = loadOrCreateAuditKey(auditKeyDir(config));
   const audit = createAuditLog({ store: cases, key: auditKey, chain: config.audit.chain });
@@ -191,7 +192,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
 
   // Cluster: the outbox relay publishes to JetStream, and every gateway runs a member of the
   // `store` consumer group that writes the stream into PostgreSQL.
-  outbox?.startRelay(async (events) => void (await Promise.all(events.map((e) => bus.publish(e, e.event_id)))), {
+  outbox?.startRelay(async (events) => void (await Promise.all(events.map((e) => bus!.publish(e, e.event_id)))), {
     lingerMs: 25,
     // A bus back after an outage is caught up within a few seconds, not half a minute.
     maxBackoffMs: 5000,
@@ -199,7 +200,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
       if (n === 1 || n % 20 === 0) log.warn({ err: String(err), consecutive_failures: n }, 'usage events wait in the outbox: the bus is not accepting them');
     },
   });
-  const writer = outbox
+  const writer = bus
     ? bus.consume(
         'store',
         async (d) => {
@@ -212,7 +213,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   let gatewayInternals: GatewayInternals | undefined;
   // Online detection (embedded: in this process; the cluster profile's workers come later).
   const online =
-    config.detection.online && ports.recordEvent
+    config.detection.online && 'record' in ports.events
       ? await startOnlineDetection({
           store,
           intel,
@@ -229,10 +230,10 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
           },
         })
       : undefined;
-  const recordLocal = ports.recordEvent;
-  const record = recordLocal
+  const local = 'record' in ports.events ? ports.events.record : undefined;
+  const record = local
     ? async (e: UsageEvent) => {
-        await recordLocal(e);
+        await local(e);
         online?.observe(e);
       }
     : (e: UsageEvent) => outbox!.append(e);
