@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { capText, extractFeatures, hamming, MAX_MARKS, PromptFeaturesV1, SCAN_HEAD, SCAN_TAIL } from './features.js';
 import { UsageEvent } from './interchange.js';
 
@@ -82,6 +82,34 @@ describe('extractFeatures: shape', () => {
   it('is deterministic', () => {
     for (const text of [oasst[3]!, gsm8k[5]!, humanEval[2]!, jbb[0]!.text]) {
       expect(f(text, { system: 'sys' })).toEqual(f(text, { system: 'sys' }));
+    }
+  });
+
+  it('gives the same features whether or not the system prompt was seen before (its part is cached)', async () => {
+    const systems = [
+      acp[0]!,
+      mtBench[0]!,
+      'sys',
+      'You are an agent. Think step by step.\nThought: plan the call\nAction: search\nObservation: <tool_call>{"name": "search", "arguments": {}}</tool_call>',
+      '你是一个助手。请一步一步地思考。',
+    ];
+    const users = [oasst[3]!, gsm8k[5]!, humanEval[2]!, jbb[0]!.text, ''];
+    // Warm: every pair twice in this module, so all but the first use of a system prompt hit the cache.
+    const warm = new Map<string, PromptFeaturesV1>();
+    for (let round = 0; round < 2; round++) {
+      for (const [i, system] of systems.entries()) {
+        for (const [j, lastUser] of users.entries()) warm.set(`${round} ${i} ${j}`, extractFeatures({ system, lastUser, turns: 2, tools: 0 }));
+      }
+    }
+    // Cold: a fresh copy of the module (an empty cache) for each pair.
+    for (const [i, system] of systems.entries()) {
+      for (const [j, lastUser] of users.entries()) {
+        vi.resetModules();
+        const fresh = (await import('./features.js')) as typeof import('./features.js');
+        const cold = fresh.extractFeatures({ system, lastUser, turns: 2, tools: 0 });
+        expect(warm.get(`0 ${i} ${j}`)).toEqual(cold);
+        expect(warm.get(`1 ${i} ${j}`)).toEqual(cold);
+      }
     }
   });
 

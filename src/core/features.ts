@@ -684,18 +684,33 @@ interface Marks {
   hits: Map<string, number>;
 }
 
-function collectMarks(user: Tokens, userText: string, sys: Tokens | null, sysText: string, input: FeatureInput): Marks {
+/** The markers a system prompt contributes: elicitation and tool markers, not content markers. */
+function systemHits(sys: Tokens): Map<string, number> {
+  const sysHits = new Map<string, number>();
+  matchPhrases(sys, sysHits);
+  for (const id of [...sysHits.keys()]) {
+    const fam = FAMILY_OF[id] ?? (id.slice(0, id.indexOf(':')) as Family);
+    if (!(fam === 'cot' || fam === 'tool' || id === 'probe:ignore' || id === 'probe:persona')) sysHits.delete(id);
+  }
+  return sysHits;
+}
+
+/** ReAct label bits (`Thought:` 1, `Action:` 2, `Observation:` 4) of the labels that open a line. */
+function reactBits(t: Tokens): number {
+  let react = 0;
+  for (let i = 0; i < t.n; i++) {
+    if (t.colonAfter[i] !== 1 || (i > 0 && t.brk[i] === B_NONE)) continue;
+    react |= REACT_LABELS.get(t.hash[i]!) ?? 0;
+  }
+  return react;
+}
+
+function collectMarks(user: Tokens, userText: string, sp: SystemPart | null, input: FeatureInput): Marks {
   const hits = new Map<string, number>();
   matchPhrases(user, hits);
-  if (sys) {
-    // The system prompt contributes elicitation and tool markers, not content markers.
-    const sysHits = new Map<string, number>();
-    matchPhrases(sys, sysHits);
-    for (const [id, c] of sysHits) {
-      const fam = FAMILY_OF[id] ?? (id.slice(0, id.indexOf(':')) as Family);
-      if (fam === 'cot' || fam === 'tool' || id === 'probe:ignore' || id === 'probe:persona') hits.set(id, (hits.get(id) ?? 0) + c);
-    }
-  }
+  const sys = sp ? sp.tokens : null;
+  const sysText = sp ? sp.text : '';
+  if (sp) for (const [id, c] of sp.hits) hits.set(id, (hits.get(id) ?? 0) + c);
   // Substring checks run only where the tokenizer saw the characters they need.
   const uAngles = user.angles > 0;
   const sAngles = sys !== null && sys.angles > 0;
@@ -748,12 +763,7 @@ function collectMarks(user: Tokens, userText: string, sys: Tokens | null, sysTex
     if (QA_LABELS.has(w)) qaLabels++;
     if (QUESTION_LABELS.has(w)) questionLabels++;
   }
-  if (sys) {
-    for (let i = 0; i < sys.n; i++) {
-      if (sys.colonAfter[i] !== 1 || (i > 0 && sys.brk[i] === B_NONE)) continue;
-      react |= REACT_LABELS.get(sys.hash[i]!) ?? 0;
-    }
-  }
+  if (sp) react |= sp.react;
   const reactPhrase = hits.has('tool:react');
   hits.delete('tool:react');
   if (popcount32(react) >= 2 || reactPhrase) bump(hits, 'tool:react');
@@ -894,6 +904,58 @@ function round2(x: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// System prompts
+
+/** Everything the features take from a system prompt alone; immutable once built. */
+interface SystemPart {
+  /** The scanned text (`capText`). */
+  text: string;
+  truncated: boolean;
+  tokens: Tokens;
+  tpl: string | null;
+  hash: string;
+  estTokens: number;
+  /** Marker hits the system prompt contributes (`systemHits`). */
+  hits: ReadonlyMap<string, number>;
+  react: number;
+}
+
+/**
+ * A client sends the same system prompt with every request, so its part of the features is
+ * kept, keyed by the text, up to `SYSTEM_CACHE_CHARS` characters of system prompts in all
+ * (then the cache starts over). The features are the same with or without it.
+ */
+const SYSTEM_CACHE_CHARS = 1 << 20;
+const systemCache = new Map<string, SystemPart>();
+let systemCacheChars = 0;
+
+function systemPart(raw: string): SystemPart {
+  const hit = systemCache.get(raw);
+  if (hit !== undefined) return hit;
+  const c = capText(raw);
+  const tokens = tokenize(c.text, LEX, F_COMMON);
+  const part: SystemPart = {
+    text: c.text,
+    truncated: c.truncated,
+    tokens,
+    tpl: templateFingerprint(tokens).tpl,
+    hash: exactHash(c.text),
+    estTokens: estimateTokens(tokens, c.text.length, raw.length),
+    hits: systemHits(tokens),
+    react: reactBits(tokens),
+  };
+  if (raw.length <= SYSTEM_CACHE_CHARS) {
+    if (systemCacheChars + raw.length > SYSTEM_CACHE_CHARS) {
+      systemCache.clear();
+      systemCacheChars = 0;
+    }
+    systemCache.set(raw, part);
+    systemCacheChars += raw.length;
+  }
+  return part;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /**
  * Computes the prompt features of one request. Deterministic and pure; never throws on any
@@ -903,13 +965,12 @@ export function extractFeatures(input: FeatureInput): PromptFeaturesV1 {
   const userRaw = input.lastUser ?? '';
   const sysRaw = input.system ?? '';
   const u = capText(userRaw);
-  const sy = capText(sysRaw);
   const user = tokenize(u.text, LEX, F_COMMON);
-  const sys = sysRaw.length > 0 ? tokenize(sy.text, LEX, F_COMMON) : null;
+  const sp = sysRaw.length > 0 ? systemPart(sysRaw) : null;
+  const sys = sp ? sp.tokens : null;
 
   const tplU = templateFingerprint(user);
-  const sysTpl = sys ? templateFingerprint(sys) : null;
-  const marks = collectMarks(user, u.text, sys, sy.text, input);
+  const marks = collectMarks(user, u.text, sp, input);
 
   const words = wordCount(user);
   const { lang, script } = detectLang(user.n > 0 ? user : (sys ?? user));
@@ -929,10 +990,10 @@ export function extractFeatures(input: FeatureInput): PromptFeaturesV1 {
     sys_chars: sysRaw.length,
     turns: clampCount(input.turns),
     tools: clampCount(input.tools),
-    est_tokens: estimateTokens(user, u.text.length, userRaw.length) + (sys ? estimateTokens(sys, sy.text.length, sysRaw.length) : 0),
-    trunc: u.truncated || sy.truncated,
-    sys_hash: sysRaw.length > 0 ? exactHash(sy.text) : null,
-    sys_tpl: sysTpl ? sysTpl.tpl : null,
+    est_tokens: estimateTokens(user, u.text.length, userRaw.length) + (sp ? sp.estTokens : 0),
+    trunc: u.truncated || (sp !== null && sp.truncated),
+    sys_hash: sp ? sp.hash : null,
+    sys_tpl: sp ? sp.tpl : null,
     tools_hash: toolsHash,
     tpl: tplU.tpl,
     tpl_framed: tplU.framed,

@@ -4,6 +4,7 @@
  * and compared in constant time. A high-entropy secret needs no slow hash: nobody can guess it,
  * and a leaked table of hashes reveals no key.
  */
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyRecord } from '../core/index.js';
 
@@ -43,9 +44,13 @@ export function parseKey(presented: string): { keyId: string; secret: string } |
   return m ? { keyId: m[1]!, secret: m[2]! } : null;
 }
 
+/** One-shot SHA-256 (`crypto.hash`, Node ≥ 20.12: about a third cheaper than a Hash object), else the Hash object. */
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+const sha256 = oneShot ? (s: string): Buffer => oneShot('sha256', s, 'buffer') : (s: string): Buffer => createHash('sha256').update(s).digest();
+
 /** Constant-time check of a presented secret against the stored hash. */
 export function secretMatches(secret: string, storedHashHex: string): boolean {
-  const a = createHash('sha256').update(secret).digest();
+  const a = sha256(secret);
   const b = Buffer.from(storedHashHex, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -97,10 +97,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 
   // Last-used times are written in batches, not per request.
-  const lastUsed = new Map<string, string>();
+  // Kept as epoch ms (formatted once per key per batch, not once per request).
+  const lastUsed = new Map<string, number>();
+  const asIso = (m: Map<string, number>) => new Map([...m].map(([k, at]) => [k, new Date(at).toISOString()]));
   const touchTimer = setInterval(() => {
     if (lastUsed.size === 0) return;
-    const batch = new Map(lastUsed);
+    const batch = asIso(lastUsed);
     lastUsed.clear();
     deps.store.touchKeys(batch).catch(onError);
   }, 1000);
@@ -124,7 +126,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     log: deps.log,
     now,
     retainRawText: deps.retainRawText,
-    touchKey: (id, at) => void lastUsed.set(id, new Date(at).toISOString()),
+    touchKey: (id, at) => void lastUsed.set(id, at),
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
 
@@ -195,7 +197,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       await closed;
       clearTimeout(deadline);
       clearInterval(touchTimer);
-      if (lastUsed.size) await deps.store.touchKeys(new Map(lastUsed)).catch(onError);
+      if (lastUsed.size) await deps.store.touchKeys(asIso(lastUsed)).catch(onError);
       enforcement.close();
       await app.close().catch(() => undefined);
       await Promise.all([upstreams.anthropic.dispatcher.close(), upstreams.openai.dispatcher.close()]);

@@ -23,6 +23,23 @@ export function toParams(spec: ColumnSpec, record: object): Row {
   return out;
 }
 
+/**
+ * The same values as `toParams`, in column order, for a statement with `?` placeholders
+ * (`positionalList`): binding by position skips better-sqlite3's name lookups, which matters
+ * on the per-request event insert. `extra` values follow the columns.
+ */
+export function toPositional(spec: ColumnSpec, record: object, ...extra: unknown[]): unknown[] {
+  const src = record as Row;
+  const out = new Array<unknown>(spec.length + extra.length);
+  for (let i = 0; i < spec.length; i++) {
+    const [name, kind] = spec[i]!;
+    const v = src[name];
+    out[i] = v === undefined ? null : kind === 'json' ? JSON.stringify(v) : kind === 'bool' ? (v ? 1 : 0) : v;
+  }
+  for (let j = 0; j < extra.length; j++) out[spec.length + j] = extra[j];
+  return out;
+}
+
 /** A fresh record from a row: NULL columns are left out. */
 export function fromRow<T>(spec: ColumnSpec, row: Row): T {
   const out: Row = {};
@@ -43,6 +60,11 @@ export function columnList(spec: ColumnSpec): string {
 
 export function placeholderList(spec: ColumnSpec): string {
   return spec.map(([n]) => `@${n}`).join(', ');
+}
+
+/** `?, ?, …`, one per column (for `toPositional`). */
+export function positionalList(spec: ColumnSpec): string {
+  return spec.map(() => '?').join(', ');
 }
 
 /** `CREATE TABLE` column definitions (affinity only; constraints are added by the caller). */

@@ -133,7 +133,14 @@ export class GroupCommit {
   private scheduled = false;
   private closed = false;
 
-  constructor(private readonly db: SqliteDatabase, private readonly what: string) {}
+  /** Built once: better-sqlite3 compiles a new wrapper on every `db.transaction(fn)` call. */
+  private readonly commitAll: (batch: QueuedWrite[], results: unknown[]) => void;
+
+  constructor(private readonly db: SqliteDatabase, private readonly what: string) {
+    this.commitAll = db.transaction((batch: QueuedWrite[], results: unknown[]) => {
+      for (const w of batch) results.push(w.run());
+    });
+  }
 
   enqueue<R>(run: () => R): Promise<R> {
     if (this.closed) {
@@ -160,9 +167,7 @@ export class GroupCommit {
     this.queue = [];
     const results: unknown[] = [];
     try {
-      this.db.transaction(() => {
-        for (const w of batch) results.push(w.run());
-      })();
+      this.commitAll(batch, results);
     } catch {
       for (const w of batch) {
         try {
