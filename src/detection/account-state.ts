@@ -4,7 +4,7 @@
  * capped frequency map. Plain data throughout so `v8.serialize` checkpoints it.
  */
 import { TASKS, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
-import { cappedAdd, distinctAdd, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, distinctAdd, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 export const NET = { hosting: 0, residential: 1, mobile: 2, education: 3, business: 4, unknown: 5, anonymizer: 6, entity: 7 } as const;
 export const TASK_INDEX = new Map<string, number>(TASKS.map((t, i) => [t, i]));
@@ -98,10 +98,29 @@ export interface AccountState {
   restricted: number;
   /** Requests from a country other than the declared one. */
   offCountry: number;
+  /**
+   * Requests from the declared country not through an anonymizer, and the other countries of
+   * requests not through one (known network facts only; optional: older states lack them).
+   */
+  plainHome?: number;
+  plainAway?: Distinct;
   /** Requests in the current and previous hour (surge detection). */
   hourBucket: number;
   hourN: number;
   maxHourN: number;
+  /**
+   * The previous event's address, ASN, user agent, key and template, and where its /24 and
+   * template sit in `prefixUse` / `tplUse` (-1: counted in `other`): a session repeats them, and
+   * a repeated value needs no hashing, no prefix string and no search (optional so states
+   * exported before these fields existed still load).
+   */
+  lastIp?: string | null;
+  lastPrefixSlot?: number;
+  lastAsn?: number;
+  lastUa?: string | null;
+  lastKey?: string | null;
+  lastTpl?: string | null;
+  lastTplSlot?: number;
 }
 
 export function newAccountState(id: string): AccountState {
@@ -152,9 +171,18 @@ export function newAccountState(id: string): AccountState {
     withEndUser: 0,
     restricted: 0,
     offCountry: 0,
+    plainHome: 0,
+    plainAway: null,
     hourBucket: -1,
     hourN: 0,
     maxHourN: 0,
+    lastIp: null,
+    lastPrefixSlot: -1,
+    lastAsn: -1,
+    lastUa: null,
+    lastKey: null,
+    lastTpl: null,
+    lastTplSlot: -1,
   };
 }
 
@@ -171,8 +199,49 @@ export function ipPrefix(ip: string): string {
   return i > 0 ? `${ip.slice(0, i)}.0/24` : ip;
 }
 
-/** Adds one event to an account's features. `declaredCountry` comes from the account record. */
-export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: string | undefined): void {
+/** Adds to a capped map's key and returns its slot (-1 when the key went to `other`). */
+function cappedSlot(m: CappedCounts, key: string, cap: number): number {
+  const i = m.keys.indexOf(key);
+  if (i >= 0) {
+    m.counts[i]!++;
+    return i;
+  }
+  if (m.keys.length < cap) {
+    m.keys.push(key);
+    m.counts.push(1);
+    return m.keys.length - 1;
+  }
+  m.other++;
+  return -1;
+}
+
+/** Adds one to a capped map's slot (-1: `other`) and returns the slot's new count. */
+function bumpSlot(m: CappedCounts, slot: number): number {
+  if (slot < 0) {
+    m.other++;
+    return 0;
+  }
+  return ++m.counts[slot]!;
+}
+
+/** 32 bits of hexadecimal from `s` at `at` (8 digits; a non-hex character gives some number, never NaN). */
+function hex32(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = s.charCodeAt(i);
+    v = (v << 4) | (c <= 57 ? c - 48 : (c | 32) - 87);
+  }
+  return v >>> 0;
+}
+
+/** Values an account started reusing: a /24 prefix or a template seen for the third time. */
+export type ReuseSink = (field: 'net_prefix' | 'template', value: string) => void;
+
+/**
+ * Adds one event to an account's features. `declaredCountry` comes from the account record;
+ * `onReuse` hears of a /24 prefix or template the account uses for the third time (linkage).
+ */
+export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: string | undefined, onReuse?: ReuseSink): void {
   const { ev, f, t } = x;
   if (s.n === 0) s.firstTs = t;
   else {
@@ -187,24 +256,44 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   s.inTok += ev.input_tokens ?? 0;
   s.outTok += ev.output_tokens ?? 0;
   if (ev.ip) {
-    s.ips = distinctAdd(s.ips, ev.ip);
-    const p = ipPrefix(ev.ip);
-    s.prefixes = distinctAdd(s.prefixes, p);
-    s.prefixUse = cappedAdd(s.prefixUse, p, 8);
+    let pc: number;
+    if (ev.ip === s.lastIp && s.prefixUse) pc = bumpSlot(s.prefixUse, s.lastPrefixSlot ?? -1);
+    else {
+      s.ips = distinctAdd(s.ips, ev.ip);
+      const p = ipPrefix(ev.ip);
+      s.prefixes = distinctAdd(s.prefixes, p);
+      const pu = (s.prefixUse ??= newCapped());
+      const slot = cappedSlot(pu, p, 8);
+      s.lastIp = ev.ip;
+      s.lastPrefixSlot = slot;
+      pc = slot < 0 ? 0 : pu.counts[slot]!;
+    }
+    if (pc === 3 && onReuse) onReuse('net_prefix', s.prefixUse!.keys[s.lastPrefixSlot!]!);
   }
   const asn = ev.asn ?? x.ip?.asn;
-  if (asn !== undefined) {
+  if (asn !== undefined && asn !== s.lastAsn) {
     s.asns = distinctAdd(s.asns, String(asn));
+    s.lastAsn = asn;
   }
   const country = ev.country ?? x.ip?.country;
   if (country) {
     s.countries = distinctAdd(s.countries, country);
     if (declaredCountry && country !== declaredCountry) s.offCountry++;
+    if (declaredCountry && x.ip && !x.ip.anonymized) {
+      if (country === declaredCountry) s.plainHome = (s.plainHome ?? 0) + 1;
+      else s.plainAway = distinctAdd(s.plainAway ?? null, country);
+    }
   }
   if (x.restricted) s.restricted++;
   if (x.entityAsn) s.entityAsnUse = cappedAdd(s.entityAsnUse, x.entityAsn, 4);
-  if (ev.user_agent) s.uas = distinctAdd(s.uas, ev.user_agent);
-  if (ev.key_id) s.keys = distinctAdd(s.keys, ev.key_id);
+  if (ev.user_agent && ev.user_agent !== s.lastUa) {
+    s.uas = distinctAdd(s.uas, ev.user_agent);
+    s.lastUa = ev.user_agent;
+  }
+  if (ev.key_id && ev.key_id !== s.lastKey) {
+    s.keys = distinctAdd(s.keys, ev.key_id);
+    s.lastKey = ev.key_id;
+  }
   if (ev.end_user_id) {
     s.withEndUser++;
     s.endUsers = distinctAdd(s.endUsers, ev.end_user_id);
@@ -251,16 +340,31 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   if (f.bench >= 0.5) s.bench++;
   if (f.probe >= 0.5) s.probe++;
   if (f.tpl_framed) s.framed++;
-  if (f.marks.includes('bench:mc')) s.mc++;
-  if (f.sys_chars > 0 && f.marks.some((m) => m.startsWith('cot:'))) s.cotSys++;
+  let mc = false;
+  let cotMark = false;
+  for (const m of f.marks) {
+    if (m === 'bench:mc') mc = true;
+    else if (m.startsWith('cot:')) cotMark = true;
+  }
+  if (mc) s.mc++;
+  if (f.sys_chars > 0 && cotMark) s.cotSys++;
   if (f.tpl) {
-    s.tpls = distinctAdd(s.tpls, f.tpl);
-    s.tplUse = cappedAdd(s.tplUse, f.tpl, 10);
+    let tc: number;
+    if (f.tpl === s.lastTpl && s.tplUse) tc = bumpSlot(s.tplUse, s.lastTplSlot ?? -1);
+    else {
+      s.tpls = distinctAdd(s.tpls, f.tpl);
+      const tu = (s.tplUse ??= newCapped());
+      const slot = cappedSlot(tu, f.tpl, 10);
+      s.lastTpl = f.tpl;
+      s.lastTplSlot = slot;
+      tc = slot < 0 ? 0 : tu.counts[slot]!;
+    }
+    if (tc === 3 && onReuse) onReuse('template', s.tplUse!.keys[s.lastTplSlot!]!);
   }
   if (f.sys_tpl) s.sysTpls = distinctAdd(s.sysTpls, f.sys_tpl);
   if (f.simhash) {
-    const hi = Number.parseInt(f.simhash.slice(0, 8), 16) >>> 0;
-    const lo = Number.parseInt(f.simhash.slice(8, 16), 16) >>> 0;
+    const hi = hex32(f.simhash, 0);
+    const lo = hex32(f.simhash, 8);
     for (let i = 0; i < s.recentSimLen; i++) {
       if (popcount32((c[OFF_SIM + 2 * i]! ^ hi) >>> 0) + popcount32((c[OFF_SIM + 2 * i + 1]! ^ lo) >>> 0) <= 6) {
         s.nearDup++;
@@ -280,15 +384,25 @@ export interface KeyState {
   n: number;
   countries: Distinct;
   uas: Distinct;
+  /** The previous event's country and user agent (a repeat needs no hashing). */
+  lastCountry?: string | null;
+  lastUa?: string | null;
 }
 
 export function newKeyState(account: string): KeyState {
-  return { account, n: 0, countries: newDistinct(), uas: newDistinct() };
+  return { account, n: 0, countries: newDistinct(), uas: newDistinct(), lastCountry: null, lastUa: null };
 }
 
 export function updateKey(k: KeyState, x: EventFacts): void {
   k.n++;
   const c = x.ev.country ?? x.ip?.country;
-  if (c) k.countries = distinctAdd(k.countries, c);
-  if (x.ev.user_agent) k.uas = distinctAdd(k.uas, x.ev.user_agent);
+  if (c && c !== k.lastCountry) {
+    k.countries = distinctAdd(k.countries, c);
+    k.lastCountry = c;
+  }
+  const ua = x.ev.user_agent;
+  if (ua && ua !== k.lastUa) {
+    k.uas = distinctAdd(k.uas, ua);
+    k.lastUa = ua;
+  }
 }

@@ -46,6 +46,10 @@ export interface Derived {
   entityNet: number;
   restricted: number;
   offCountry: number;
+  /** Share of requests from the declared country not through an anonymizer. */
+  plainHome: number;
+  /** Other countries the account connects from without an anonymizer. */
+  plainAwayCountries: number;
   /** Hours of the day with at least 2% of requests (0–24). */
   hoursCovered: number;
   hourEntropy: number;
@@ -71,12 +75,13 @@ export function derive(s: AccountState): Derived {
   const hours = cc.subarray(OFF_HOUR, OFF_HOUR + 24);
   let covered = 0;
   for (const h of hours) if (h >= 0.02 * n) covered++;
-  // Busiest 10-hour window, circular.
-  let best = 0;
+  // Busiest 10-hour window, circular (a sliding sum: the first strictly busiest start wins).
+  let sum = 0;
+  for (let k = 0; k < 10; k++) sum += hours[k]!;
+  let best = sum;
   let bestStart = 0;
-  for (let st = 0; st < 24; st++) {
-    let sum = 0;
-    for (let k = 0; k < 10; k++) sum += hours[(st + k) % 24]!;
+  for (let st = 1; st < 24; st++) {
+    sum += hours[(st + 9) % 24]! - hours[st - 1]!;
     if (sum > best) {
       best = sum;
       bestStart = st;
@@ -127,6 +132,8 @@ export function derive(s: AccountState): Derived {
     entityNet: cc[OFF_NET + NET.entity]! / n,
     restricted: s.restricted,
     offCountry: s.offCountry / n,
+    plainHome: (s.plainHome ?? 0) / n,
+    plainAwayCountries: distinctCount(s.plainAway ?? null),
     hoursCovered: covered,
     hourEntropy: entropy(hours),
     impliedOffset: offset,

@@ -189,6 +189,29 @@ describe('region evasion', () => {
     const a = byId(await run([acc], events)).get('vu1')!;
     expect(flagged(a)).toBe(false);
   });
+
+  /** Office hours in Germany; two requests in three through a VPN exit (in NL), the rest from `plain` networks in turn. */
+  function vpnAndPlain(id: string, plain: string[], vpn = 'NL'): UsageEvent[] {
+    return Array.from({ length: 30 }, (_, i) =>
+      event(id, T0 + 8 * HOUR + (i % 8) * HOUR + Math.floor(i / 8) * 24 * HOUR, { ip: i % 3 === 0 ? plain[(i / 3) % plain.length]! : ipOf('vpn', vpn, 1), prompt: PROMPTS.chat(i), turns: 3 }),
+    );
+  }
+
+  it('flags an account with a matching card and English prompts whose only plain connections are residential exits in other countries', async () => {
+    const acc = account('re4', { declared_country: 'DE', payment_fingerprint: 'pm_re4', payment_country: 'DE' });
+    const a = byId(await run([acc], vpnAndPlain('re4', [ipOf('residential', 'US', 11), ipOf('residential', 'GB', 12), ipOf('mobile', 'FR', 13)]))).get('re4')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.labels).toContain('region_evasion');
+    expect(a.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('without an anonymizer');
+  });
+
+  it('does not flag a traveller on a VPN and hotel networks in two countries, nor a VPN user who connects from home now and then', async () => {
+    const traveller = account('tr1', { declared_country: 'DE', payment_fingerprint: 'pm_tr1', payment_country: 'DE' });
+    const home = account('tr2', { declared_country: 'DE', payment_fingerprint: 'pm_tr2', payment_country: 'DE' });
+    const m = byId(await run([traveller, home], [...vpnAndPlain('tr1', [ipOf('business', 'FR', 21), ipOf('residential', 'GB', 22)]), ...vpnAndPlain('tr2', [ipOf('residential', 'DE', 23), ipOf('residential', 'DE', 23), ipOf('mobile', 'US', 24), ipOf('residential', 'GB', 25), ipOf('residential', 'FR', 26)], 'DE')]));
+    expect(m.get('tr1')!.recommended_action).toBe('none');
+    expect(flagged(m.get('tr2'))).toBe(false);
+  });
 });
 
 describe('key sharing', () => {
@@ -198,6 +221,18 @@ describe('key sharing', () => {
     const a = byId(await run([account('k1')], events)).get('k1')!;
     expect(flagged(a)).toBe(true);
     expect(a.labels).toContain('key_sharing');
+  });
+
+  it('flags a resold key within the hour after the buyers appear, however long the owner used it alone', async () => {
+    // Five days of the owner's own traffic (480 requests, one client, one place), then three
+    // buyers, each with its own client and country, a request an hour each.
+    const own = Array.from({ length: 480 }, (_, i) => event('k3', T0 + i * 15 * 60_000, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const resale = T0 + 5 * 24 * HOUR;
+    const buyers = Array.from({ length: 30 }, (_, i) => event('k3', resale + 10 * 60_000 + i * 20 * 60_000, { ip: ipOf('residential', ROTATE[1 + (i % 3)]!, 40 + (i % 3)), user_agent: uas[1 + (i % 3)]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const a = byId(await run([account('k3')], [...own, ...buyers])).get('k3')!;
+    expect(a.labels).toContain('key_sharing');
+    // The third buyer's first request is 50 minutes after the resale; the next hourly evaluation flags it.
+    expect(Date.parse(a.first_flagged_at!) - resale).toBeLessThanOrEqual(2 * HOUR);
   });
 
   it('does not flag a developer using one client from home', async () => {
@@ -250,6 +285,39 @@ describe('attribution', () => {
     const c = v.clusters.find((c) => c.attributed_entity === 'example-conglomerate');
     expect(c?.evidence.map((e) => e.code)).toContain('screening_hit');
     expect(c?.confidence).toBeGreaterThan(0.5);
+  });
+
+  it('attributes on the entity network and working hours when the shells pay with cards issued in the entity jurisdiction', async () => {
+    const w = shells(null);
+    for (const a of w.accounts) a.payment_country = 'HK';
+    const v = await run(w.accounts, w.events, watchlist);
+    const c = v.clusters.find((c) => c.attributed_entity === 'example-conglomerate');
+    expect(c?.evidence.map((e) => e.code)).toEqual(expect.arrayContaining(['asn_operated_by_entity', 'entity_payment_country']));
+    for (let i = 0; i < 9; i++) expect(byId(v).get(`x${i}`)!.attributed_entity).toBe('example-conglomerate');
+  });
+
+  it('carries an attribution over a shared device to a flagged cluster with no evidence of its own, and not to an unlinked account', async () => {
+    const w = shells('Example Research Academy');
+    // A second ring: other organisations, their own cards, sweeps from a plain cloud in NL;
+    // one of its accounts signed up on a device of the first ring.
+    for (let i = 0; i < 9; i++) {
+      const id = `y${i}`;
+      w.accounts.push(account(id, { org_id: `ring${Math.floor(i / 3)}`, org_name: `Ring ${i} BV`, payment_fingerprint: 'rcard', declared_use: 'research', declared_country: 'NL', ...(i === 0 ? { device_fingerprint: 'dev_x4' } : {}) }));
+      w.events.push(...sweeps(id, { perDay: 60, days: 2, hours: [8, 18], ip: ipOf('hosting', 'NL', 40 + i) }));
+    }
+    // An unlinked account with the same sweeps: flagged on its own, attributed to nobody.
+    w.accounts.push(account('z0', { org_id: 'calm', org_name: 'Calm Labs', payment_fingerprint: 'zcard', declared_use: 'research', declared_country: 'NL' }));
+    w.events.push(...sweeps('z0', { perDay: 60, days: 2, hours: [8, 18], ip: ipOf('hosting', 'NL', 70) }));
+    const v = await run(w.accounts, w.events, watchlist);
+    const m = byId(v);
+    const ring = v.clusters.find((c) => c.members.includes('y1'))!;
+    expect(ring.members.some((x) => x.startsWith('x'))).toBe(false);
+    expect(ring.attributed_entity).toBe('example-conglomerate');
+    expect(ring.evidence.map((e) => e.code)).toContain('linked_to_attributed_cluster');
+    expect(ring.confidence).toBeLessThan(v.clusters.find((c) => c.members.includes('x1'))!.confidence!);
+    for (let i = 0; i < 9; i++) expect(m.get(`y${i}`)!.attributed_entity, `y${i}`).toBe('example-conglomerate');
+    expect(m.get('z0')!.cluster_id ?? null).toBeNull();
+    expect(m.get('z0')!.attributed_entity ?? null).toBeNull();
   });
 
   it('does not attribute on the entity network alone, even for a malicious cluster', async () => {

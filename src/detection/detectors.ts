@@ -186,6 +186,12 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
     contradictions.push(`${d.countries} countries (country hopping)`);
     w += 0.3;
   }
+  // A traveller or a privacy-minded user still connects from home without the VPN now and
+  // then; an evader's only plain connections are proxy exits in other countries.
+  if (d && ctx.hasNetworks && d.n >= 8 && d.plainHome <= 0.1 && d.plainAwayCountries >= 3) {
+    contradictions.push(`${pct(d.plainHome)} of requests from ${declared} without an anonymizer, while plain connections come from ${d.plainAwayCountries} other countries`);
+    w += 0.3;
+  }
   if (contradictions.length > 0) {
     const how = [hidden >= 0.3 ? `${pct(hidden)} of requests through VPN/proxy exits` : '', signupHidden ? `signed up through a ${signup!.anonymizers.join('/')} exit` : ''].filter(Boolean).join(', ');
     out.push({

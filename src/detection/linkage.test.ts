@@ -31,6 +31,38 @@ describe('link scoring', () => {
   });
 });
 
+describe('attribute index', () => {
+  it('yields only values held by 2..cap accounts, the same after a JSON round trip, and bumps its version only on a new holder', () => {
+    const idx = new AttributeIndex();
+    idx.add('device', 'solo', 'a');
+    idx.add('payment', 'card', 'b');
+    idx.add('payment', 'card', 'a');
+    for (let i = 0; i < 40; i++) idx.add('org', 'big', `o${i}`);
+    const v = idx.version;
+    idx.add('payment', 'card', 'a');
+    idx.add('org', 'big', 'o99');
+    expect(idx.version).toBe(v);
+    const groups = (x: AttributeIndex): string[] => [...x.groups()].map((g) => `${g.field}:${g.value}:${[...g.members].sort().join(',')}`).sort();
+    expect(groups(idx)).toEqual(['payment:card:a,b']);
+    expect(groups(AttributeIndex.fromJSON(JSON.parse(JSON.stringify(idx.toJSON()))))).toEqual(['payment:card:a,b']);
+    idx.add('payment', 'card', 'c');
+    expect(idx.version).toBe(v + 1);
+    expect(groups(idx)).toEqual(['payment:card:a,b,c']);
+  });
+
+  it('orders each link by account id whatever order the holders came in', () => {
+    const idx = new AttributeIndex();
+    idx.add('payment', 'card', 'zed');
+    idx.add('payment', 'card', 'amy');
+    idx.add('device', 'dev', 'amy');
+    idx.add('device', 'dev', 'zed');
+    const links = scorePairs(idx, 50_000, 0.5);
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatchObject({ a: 'amy', b: 'zed' });
+    expect(Object.keys(links[0]!.fields).sort()).toEqual(['device', 'payment']);
+  });
+});
+
 describe('communities and ids', () => {
   it('finds two groups joined by a weak link as two communities, deterministically', () => {
     const link = (a: string, b: string, weight: number) => ({ a, b, weight, fields: {} });

@@ -47,6 +47,13 @@ export class AttributeIndex {
   private readonly idx = new Map<LinkField, Map<string, string[]>>();
   /** Values seen on more accounts than their cap. */
   private readonly common = new Map<LinkField, Set<string>>();
+  /**
+   * Values held by two or more accounts (the lists are the index's own, so they stay current):
+   * `groups()` walks these instead of every value, most of which have a single holder.
+   */
+  private shared: { field: LinkField; value: string; members: string[] }[] = [];
+  /** Bumped whenever a holder is added: an unchanged version means unchanged groups. */
+  version = 0;
 
   add(field: LinkField, value: string, account: string): void {
     let m = this.idx.get(field);
@@ -55,6 +62,7 @@ export class AttributeIndex {
     const list = m.get(value);
     if (!list) {
       m.set(value, [account]);
+      this.version++;
       return;
     }
     if (list.includes(account)) return;
@@ -65,23 +73,29 @@ export class AttributeIndex {
       return;
     }
     list.push(account);
+    this.version++;
+    if (list.length === 2) this.shared.push({ field, value, members: list });
   }
 
   holders(field: LinkField, value: string): readonly string[] {
     return this.idx.get(field)?.get(value) ?? [];
   }
 
+  /** Values held by 2 to `cap` accounts, in the order they became shared. */
   *groups(): Generator<{ field: LinkField; value: string; members: readonly string[] }> {
-    for (const [field, m] of this.idx) {
-      const cap = FIELD_SPECS[field].cap;
-      for (const [value, members] of m) if (members.length >= 2 && members.length <= cap) yield { field, value, members };
-    }
+    for (const g of this.shared) if (g.members.length <= FIELD_SPECS[g.field].cap) yield g;
+  }
+
+  private reshare(): void {
+    this.shared = [];
+    for (const [field, m] of this.idx) for (const [value, members] of m) if (members.length >= 2) this.shared.push({ field, value, members });
   }
 
   clone(): AttributeIndex {
     const c = new AttributeIndex();
     for (const [f, m] of this.idx) c.idx.set(f, new Map([...m].map(([k, v]) => [k, v.slice()])));
     for (const [f, s] of this.common) c.common.set(f, new Set(s));
+    c.reshare();
     return c;
   }
 
@@ -92,6 +106,7 @@ export class AttributeIndex {
     const a = new AttributeIndex();
     for (const [f, entries] of j.idx) a.idx.set(f, new Map(entries));
     for (const [f, vs] of j.common) a.common.set(f, new Set(vs));
+    a.reshare();
     return a;
   }
 }
@@ -133,15 +148,23 @@ export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], 
     const spec = FIELD_SPECS[field];
     const w = spec.weight * rarity(members.length, population);
     if (w <= 0) continue;
-    const sorted = members.slice().sort();
-    const ords = sorted.map(ord);
-    for (let i = 0; i < sorted.length; i++) {
-      for (let j = i + 1; j < sorted.length; j++) {
-        const a = sorted[i]!;
-        const b = sorted[j]!;
-        const key = ords[i]! * PAIR_BASE + ords[j]!;
+    // Ordinals, not sorted strings: a pair's key is (smaller ordinal, larger ordinal), and its
+    // two ids are put in string order once, when the pair is first met.
+    const k = members.length;
+    const ords = new Array<number>(k);
+    for (let i = 0; i < k; i++) ords[i] = ord(members[i]!);
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++) {
+        const oi = ords[i]!;
+        const oj = ords[j]!;
+        if (oi === oj) continue;
+        const key = oi < oj ? oi * PAIR_BASE + oj : oj * PAIR_BASE + oi;
         let l = pairs.get(key);
-        if (!l) pairs.set(key, (l = { a, b, weight: 0, fields: {} }));
+        if (!l) {
+          const x = members[i]!;
+          const y = members[j]!;
+          pairs.set(key, (l = x < y ? { a: x, b: y, weight: 0, fields: {} } : { a: y, b: x, weight: 0, fields: {} }));
+        }
         const prev = l.fields[field];
         if (!prev || prev.weight < w) {
           l.weight += w - (prev?.weight ?? 0);

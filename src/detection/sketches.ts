@@ -15,6 +15,8 @@ const SMALL = 16;
 const P = 6;
 const M = 1 << P;
 const ALPHA = 0.709;
+/** 2^-r for every register value (r ≤ 32 - P + 1). */
+const POW2_NEG = Float64Array.from({ length: 34 }, (_, r) => 2 ** -r);
 
 /**
  * A distinct counter: an array of 30-bit value hashes while it has at most SMALL values, then
@@ -75,7 +77,7 @@ export function distinctCount(d: Distinct): number {
   let sum = 0;
   let zeros = 0;
   for (let i = 0; i < M; i++) {
-    sum += 2 ** -regs[i]!;
+    sum += POW2_NEG[regs[i]!]!;
     if (regs[i] === 0) zeros++;
   }
   const e = (ALPHA * M * M) / sum;
