@@ -1,10 +1,13 @@
 /**
  * Attribution of a malicious cluster to a watchlist entity, through evidence only: screening
  * hits on the members' organisation names, owners and domains; traffic from networks the
- * entity operates; working hours in the entity's time zone; prompts in its language. Network
+ * entity operates; working hours in the entity's time zone; prompts in its language; payment
+ * instruments issued in its jurisdiction (or territories that bank with it). Network
  * use alone never attributes (the entity's public cloud has benign customers), nor do hours
  * and language: at least one screening hit, or the entity's networks together with another
- * independent kind of evidence, is required.
+ * independent kind of evidence, is required. Strong indicators shared by another provider
+ * (device, card, template, mail domain) attributed there to an identity that screens to the
+ * entity count like a screening hit; shared networks alone never do.
  */
 import type { Account, Reason, Watchlist } from '../core/index.js';
 import type { AccountState } from './account-state.js';
@@ -24,9 +27,13 @@ export interface AttributionDeps {
   /** Screening hits of an account's org: `entity\0matched_on\0explanation`. */
   screen: (a: Account) => string[];
   watchlist: Watchlist | undefined;
+  /** Evidence from indicators another provider attributed to an identity that screens to this entity. */
+  imported?: (entityId: string) => Reason | null;
 }
 
 const JURISDICTION_TZ: Record<string, number> = { CN: 8, HK: 8, TW: 8, RU: 3, IR: 3.5, KP: 9, SY: 3, CU: -5, BY: 3 };
+/** Where a jurisdiction's money comes from: its own cards and those of territories that bank with it. */
+const JURISDICTION_PAYMENT: Record<string, string[]> = { CN: ['CN', 'HK', 'MO'], HK: ['HK', 'CN', 'MO'], RU: ['RU', 'BY'], BY: ['BY', 'RU'] };
 const JURISDICTION_LANG: Record<string, string> = { CN: 'zh', HK: 'zh', TW: 'zh', RU: 'ru', BY: 'ru', IR: 'fa', KP: 'ko' };
 
 export function attributeCluster(members: readonly string[], deps: AttributionDeps): AttributionResult | null {
@@ -55,6 +62,12 @@ export function attributeCluster(members: readonly string[], deps: AttributionDe
     if (hitOrgs.size > 0) {
       strong = true;
       evidence.push({ code: 'screening_hit', detail: `${hitOrgs.size} member organisation(s) match ${e.name}: ${explanations.join('; ')}`, weight: Math.min(0.9, 0.6 + 0.1 * hitOrgs.size) });
+    }
+    // Strong indicators (device, card, template, mail domain) another provider attributed to this entity.
+    const imported = deps.imported?.(e.id);
+    if (imported) {
+      strong = true;
+      evidence.push(imported);
     }
     // 2. Traffic from the entity's own networks.
     let total = 0;
@@ -89,6 +102,21 @@ export function attributeCluster(members: readonly string[], deps: AttributionDe
     if (active > 0 && langMatch / active >= 0.3) {
       evidence.push({ code: 'entity_language', detail: `${langMatch} of ${active} members write prompts in ${lang}`, weight: 0.15 });
       kinds.push('language');
+    }
+    // Payment instruments issued where the entity is (its jurisdiction and the territories that
+    // bank with it), on members declared elsewhere: the money comes from the entity's side.
+    const payHome = e.jurisdiction ? (JURISDICTION_PAYMENT[e.jurisdiction] ?? [e.jurisdiction]) : [];
+    let payMatch = 0;
+    let withPay = 0;
+    for (const m of members) {
+      const a = deps.accounts.get(m);
+      if (!a?.payment_country) continue;
+      withPay++;
+      if (payHome.includes(a.payment_country) && !payHome.includes(a.declared_country ?? '')) payMatch++;
+    }
+    if (withPay > 0 && payMatch >= 2 && payMatch / withPay >= 0.3) {
+      evidence.push({ code: 'entity_payment_country', detail: `${payMatch} of ${withPay} members declared outside ${e.jurisdiction} pay with instruments issued in ${payHome.join('/')}`, weight: 0.15 });
+      kinds.push('payment');
     }
     if (!strong && !(kinds.includes('network') && kinds.length >= 2)) continue;
     let p = 1;

@@ -18,14 +18,18 @@ import {
   type Reason,
   type RecommendedAction,
   type Screener,
+  type SharedIndicator,
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
 import { newAccountState, newKeyState, updateAccount, updateKey, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
-import { AttributeIndex, assignClusterIds, communities, isFreemail, scorePairs, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, communities, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
+import { createEventClock } from './event-time.js';
+import type { Distinct } from './sketches.js';
+import { ImportedIndicators } from './imported.js';
 
 const HOUR = 3_600_000;
 
@@ -46,6 +50,8 @@ export interface EngineOptions {
   blockAt?: number;
   /** Re-score on event time as events arrive (batch). Off for the online detector, whose caller runs `evaluateNow()`. */
   autoEvaluate?: boolean;
+  /** Indicators imported from other providers (docs/detection.md "Imported indicators"). */
+  imported?: readonly SharedIndicator[];
 }
 
 interface ClusterInfo {
@@ -62,10 +68,27 @@ interface ClusterInfo {
   linked: boolean;
 }
 
+interface MemberSummary {
+  n: number;
+  imported: unknown;
+  risk: number;
+  distill: boolean;
+  evasion: boolean;
+}
+
 interface EndUserState {
   n: number;
   shallow: number;
   benchCot: number;
+}
+
+/** One account's streaming features as plain data (`exportAccount` / `importAccount`). */
+export interface AccountFeatures {
+  v: 1;
+  state: AccountState;
+  keys: [string, KeyState][];
+  endUsers: [string, { n: number; shallow: number; benchCot: number }][];
+  restrictedHits: number;
 }
 
 export interface Assessment {
@@ -80,6 +103,10 @@ export interface Assessment {
 }
 
 const MAX_END_USERS_PER_ACCOUNT = 2000;
+/** Values in a distinct counter while it is exact (a HyperLogLog counts as 64: it no longer tells). */
+const exactSize = (d: Distinct): number => (d === null ? 0 : Array.isArray(d) ? d.length : 64);
+/** Network facts by packed number (type index × 2 + anonymized): shared, never mutated. */
+const PACKED_NET: readonly NetFacts[] = NETWORK_TYPES.flatMap((network_type) => [Object.freeze({ network_type, anonymized: false }), Object.freeze({ network_type, anonymized: true })]);
 const IP_CACHE = 200_000;
 /** Every this many evaluations every pending account is re-scored (daily at the default hour). */
 const DAILY_ROUNDS = 24;
@@ -118,6 +145,23 @@ export class DetectionEngine {
   private readonly endUsers = new Map<string, Map<string, EndUserState>>();
   private readonly restrictedHits = new Map<string, number>();
   private readonly index = new AttributeIndex();
+  /**
+   * The /24 prefixes and templates accounts reuse (≥ 3 requests), kept up to date as events
+   * arrive (`updateAccount`'s reuse sink) instead of re-read from every state at each rebuild;
+   * rebuilt from the states when they were replaced wholesale (restore, imported accounts).
+   */
+  private reuseIndex = new AttributeIndex();
+  private reuseIndexStale = false;
+  /** Bumped when the reuse index is rebuilt from the states (part of the link cache's key). */
+  private reuseGen = 0;
+  private linkCache: { key: string; links: Link[]; groups: string[][] } | null = null;
+  /** Clustered accounts' own risk and kinds of signals, by traffic seen (`memberSummary`). */
+  private memberCache = new Map<string, MemberSummary>();
+  private readonly onReuse = (field: 'net_prefix' | 'template', value: string): void => this.reuseIndex.add(field, value, this.ingesting);
+  private ingesting = '';
+  private readonly clock = createEventClock();
+  /** One scratch record for the event being ingested (nothing keeps it past `ingest`). */
+  private readonly scratch: EventFacts = { t: 0, ev: null as unknown as UsageEvent, f: null, ip: null, entityAsn: null, restricted: false };
   /** Accounts not yet in the linkage index (their signup is still in the future). */
   private pending: { t: number; a: Account }[] = [];
   private pendingSorted = true;
@@ -143,6 +187,7 @@ export class DetectionEngine {
   private readonly ipCache = new Map<string, number>();
   /** Accounts that signed up through an anonymizer (looked up once, at admission). */
   private readonly anonymizedSignups = new Set<string>();
+  private imported: ImportedIndicators | null = null;
 
   constructor(private readonly o: EngineOptions = {}) {
     this.opts = {
@@ -154,6 +199,29 @@ export class DetectionEngine {
     for (const e of o.watchlist?.entities ?? []) for (const a of e.asns) this.entityAsns.set(a, e.id);
     this.restricted = new Set(o.watchlist?.restricted_countries ?? []);
     this.prevClusters = new Map(o.previousClusters ?? []);
+    if (o.imported?.length) this.setImported(o.imported);
+  }
+
+  /**
+   * Replaces the imported indicators (expired ones dropped at the engine's current time) and
+   * re-scores every account. Event-level matches count from the next event on.
+   */
+  setImported(list: readonly SharedIndicator[]): void {
+    const screener = this.o.screener;
+    const prev = this.imported?.toJSON();
+    this.imported = list.length
+      ? new ImportedIndicators(list, {
+          ...(this.now > 0 ? { now: this.now } : {}),
+          ...(screener ? { screen: (name, aliases) => [...new Set(screener.screen({ name, ...(aliases.length ? { aliases: [...aliases] } : {}) }).hits.map((h) => h.entity_id))] } : {}),
+        })
+      : null;
+    if (prev && this.imported) this.imported.restore(prev);
+    for (const id of this.accounts.keys()) this.dirty.add(id);
+  }
+
+  /** The imported indicators an account matches (account facts and its traffic so far). */
+  importedMatches(id: string): ReturnType<ImportedIndicators['matches']> {
+    return this.imported ? this.imported.matches(this.accounts.get(id), id, this.states.get(id)?.n ?? 0) : [];
   }
 
   addAccount(a: Account): void {
@@ -207,7 +275,14 @@ export class DetectionEngine {
     if (ev.ip && this.o.intel) ip = this.netFacts(ev.ip, ev.asn === undefined || ev.country === undefined);
     const asn = ev.asn ?? ip?.asn;
     const country = ev.country ?? ip?.country;
-    return { t, ev, f, ip, entityAsn: asn !== undefined ? (this.entityAsns.get(asn) ?? null) : null, restricted: country !== undefined && this.restricted.has(country) };
+    const x = this.scratch;
+    x.t = t;
+    x.ev = ev;
+    x.f = f;
+    x.ip = ip;
+    x.entityAsn = asn !== undefined && this.entityAsns.size > 0 ? (this.entityAsns.get(asn) ?? null) : null;
+    x.restricted = country !== undefined && this.restricted.size > 0 && this.restricted.has(country);
+    return x;
   }
 
   /**
@@ -218,7 +293,7 @@ export class DetectionEngine {
     const packed = this.ipCache.get(addr);
     if (packed !== undefined && !needPlace) {
       this.networkEvents++;
-      return { network_type: NETWORK_TYPES[packed >> 1]!, anonymized: (packed & 1) === 1 };
+      return PACKED_NET[packed]!;
     }
     let info: IpInfo;
     try {
@@ -240,7 +315,7 @@ export class DetectionEngine {
 
   /** Adds one event (events must come in time order for `first_flagged_at` to mean anything). */
   ingest(ev: UsageEvent): void {
-    const t = Date.parse(ev.ts);
+    const t = this.clock.parse(ev.ts);
     if (Number.isNaN(t)) return;
     this.tick(t);
     this.eventCount++;
@@ -250,7 +325,13 @@ export class DetectionEngine {
     let s = this.states.get(id);
     if (!s) this.states.set(id, (s = newAccountState(id)));
     const acc = this.accounts.get(id);
-    updateAccount(s, x, acc?.declared_country);
+    this.ingesting = id;
+    const places = exactSize(s.uas) + exactSize(s.countries) + exactSize(s.asns);
+    updateAccount(s, x, acc?.declared_country, this.onReuse);
+    // A client, country or network the account has not used before is new evidence (a resold
+    // key, a hop): such an account is re-scored at the next hourly evaluation.
+    const novel = exactSize(s.uas) + exactSize(s.countries) + exactSize(s.asns) !== places;
+    this.imported?.observe(id, ev.ip, ev.asn ?? x.ip?.asn, x.f?.tpl);
     if (x.restricted) this.restrictedHits.set(id, (this.restrictedHits.get(id) ?? 0) + 1);
     if (ev.key_id) {
       let k = this.keys.get(ev.key_id);
@@ -268,9 +349,9 @@ export class DetectionEngine {
         if (x.f && (x.f.bench >= 0.5 || x.f.cot >= 0.5)) u.benchCot++;
       }
     }
-    // Re-scored at the next hourly evaluation once its traffic grew by 10% (and 3 requests)
-    // since its last score; otherwise at the daily sweep.
-    if (s.n >= (this.scoredN.get(id) ?? 0) * 1.25 + 5) {
+    // Re-scored at the next hourly evaluation once its traffic grew by 25% (and 5 requests)
+    // since its last score, or it showed a new client or place; otherwise at the daily sweep.
+    if (s.n >= (this.scoredN.get(id) ?? 0) * 1.25 + 5 || (novel && s.n >= MIN_SCORED_REQUESTS)) {
       this.dirty.add(id);
       this.stale.delete(id);
     } else if (!this.dirty.has(id)) this.stale.add(id);
@@ -326,12 +407,14 @@ export class DetectionEngine {
     const a = this.accounts.get(id);
     const ctx = this.ctx(id);
     const signup = this.signupInfo(a);
-    if (!d) return regionSignals(a, null, ctx, 0, signup);
+    const imported = this.imported?.signal(a, id, this.states.get(id)?.n ?? 0);
+    if (!d) return [...regionSignals(a, null, ctx, 0, signup), ...(imported ? [imported] : [])];
     return [
       ...distillationSignals(a, d, ctx),
       ...networkSignals(a, d, ctx),
       ...regionSignals(a, d, ctx, this.restrictedHits.get(id) ?? 0, signup),
       ...resellerSignals(a, d),
+      ...(imported ? [imported] : []),
     ];
   }
 
@@ -361,10 +444,15 @@ export class DetectionEngine {
     return out.sort();
   }
 
+  private importedAccount(id: string): boolean {
+    const a = this.imported ? this.accounts.get(id) : undefined;
+    return a !== undefined && this.imported!.accountMatches(a).length > 0;
+  }
+
   assess(id: string): Assessment {
     // Fast path: below every detector's minimum traffic, with no signup, leak or cluster
     // evidence, there is nothing to find (most accounts, most of the time).
-    if ((this.states.get(id)?.n ?? 0) < MIN_SCORED_REQUESTS && !this.anonymizedSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id)) {
+    if ((this.states.get(id)?.n ?? 0) < MIN_SCORED_REQUESTS && !this.anonymizedSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
       return { account_id: id, risk: 0, action: 'none', labels: [], reasons: [], cluster_id: null, attributed_entity: null };
     }
     const signals = this.accountSignals(id);
@@ -461,16 +549,28 @@ export class DetectionEngine {
 
   /** Rebuilds the link graph, its communities, and each cluster's risk and attribution. */
   rebuildClusters(): void {
-    const index = new AttributeIndex();
-    for (const [id, s] of this.states) {
-      const pu = s.prefixUse;
-      if (pu) for (let i = 0; i < pu.keys.length; i++) if (pu.counts[i]! >= 3) index.add('net_prefix', pu.keys[i]!, id);
-      const tu = s.tplUse;
-      if (tu) for (let i = 0; i < tu.keys.length; i++) if (tu.counts[i]! >= 3) index.add('template', tu.keys[i]!, id);
+    if (this.reuseIndexStale) {
+      const index = new AttributeIndex();
+      for (const [id, s] of this.states) {
+        const pu = s.prefixUse;
+        if (pu) for (let i = 0; i < pu.keys.length; i++) if (pu.counts[i]! >= 3) index.add('net_prefix', pu.keys[i]!, id);
+        const tu = s.tplUse;
+        if (tu) for (let i = 0; i < tu.keys.length; i++) if (tu.counts[i]! >= 3) index.add('template', tu.keys[i]!, id);
+      }
+      this.reuseIndex = index;
+      this.reuseIndexStale = false;
+      this.reuseGen++;
+      this.memberCache.clear();
     }
+    const index = this.reuseIndex;
     const population = Math.max(this.accounts.size - this.pending.length, 2);
-    const links = scorePairs([this.index, index], population, 0.55);
-    const groups = communities(links);
+    // Same holders and population → same links and communities: only the scores are redone.
+    const linkKey = `${this.index.version}|${index.version}|${this.reuseGen}|${population}`;
+    if (this.linkCache?.key !== linkKey) {
+      const links = scorePairs([this.index, index], population, 0.55);
+      this.linkCache = { key: linkKey, links, groups: communities(links) };
+    }
+    const { links, groups } = this.linkCache;
     const ids = assignClusterIds(groups, this.prevClusters);
     const linksOf = new Map<string, Link[]>();
     for (const l of links) {
@@ -482,16 +582,95 @@ export class DetectionEngine {
       const c = this.scoreCluster(ids[i]!, members, linksOf);
       clusters.push(c);
     });
-    const touched = new Set<string>();
-    for (const c of this.clusters) for (const m of c.members) touched.add(m);
+    this.propagateAttribution(clusters);
+    // Re-scored: members whose cluster changed in anything their assessment reads, and members
+    // with traffic since their last score; any other member's assessment would come out the same.
+    const before = this.clusterOf;
+    const seen = new Map<ClusterInfo, string>();
+    const sig = (c: ClusterInfo | undefined, m: string): string => {
+      if (!c) return '';
+      let base = seen.get(c);
+      if (base === undefined) seen.set(c, (base = `${c.id}|${c.risk}|${c.action}|${c.linked}|${c.members.length}|${c.labels.join(',')}|${c.attribution?.entity ?? ''}`));
+      return `${base}|${c.strong.has(m)}`;
+    };
     this.clusters = clusters;
     this.clusterOf = new Map();
-    for (const c of clusters) for (const m of c.members) {
-      this.clusterOf.set(m, c);
-      touched.add(m);
-    }
+    for (const c of clusters) for (const m of c.members) this.clusterOf.set(m, c);
+    const mark = (m: string): void => {
+      if (this.stale.delete(m) || sig(before.get(m), m) !== sig(this.clusterOf.get(m), m)) this.dirty.add(m);
+    };
+    for (const m of before.keys()) mark(m);
+    for (const m of this.clusterOf.keys()) if (!before.has(m)) mark(m);
+    for (const m of this.memberCache.keys()) if (!this.clusterOf.has(m)) this.memberCache.delete(m);
     this.prevClusters = new Map(clusters.map((c) => [c.id, c.members]));
-    for (const m of touched) this.dirty.add(m);
+  }
+
+  /**
+   * A flagged cluster with no attribution of its own whose members share a payment instrument
+   * or a device (a rare one: held by no more accounts than the field's cap) with members of a
+   * cluster attributed on its own evidence takes that entity, at a confidence a little below
+   * the source's, with the links as evidence. One step only: never from a propagated attribution.
+   */
+  private propagateAttribution(clusters: readonly ClusterInfo[]): void {
+    const source = new Map<string, ClusterInfo>();
+    for (const c of clusters) if (c.attribution) for (const m of c.members) source.set(m, c);
+    if (source.size === 0) return;
+    for (const c of clusters) {
+      if (c.attribution || (c.action !== 'block' && c.action !== 'step_up')) continue;
+      const found = new Map<ClusterInfo, { members: Set<string>; fields: Set<string> }>();
+      for (const m of c.members) {
+        const a = this.accounts.get(m);
+        if (!a) continue;
+        for (const [field, value] of [['payment', a.payment_fingerprint], ['device', a.device_fingerprint]] as const) {
+          if (!value) continue;
+          const holders = this.index.holders(field, value);
+          if (holders.length > FIELD_SPECS[field].cap) continue;
+          for (const h of holders) {
+            const src = source.get(h);
+            if (!src || src === c) continue;
+            let f = found.get(src);
+            if (!f) found.set(src, (f = { members: new Set(), fields: new Set() }));
+            f.members.add(m);
+            f.fields.add(field === 'payment' ? 'payment instrument' : 'device');
+          }
+        }
+      }
+      let best: { src: ClusterInfo; members: Set<string>; fields: Set<string> } | null = null;
+      for (const [src, f] of found) if (!best || f.members.size > best.members.size || (f.members.size === best.members.size && src.attribution!.confidence > best.src.attribution!.confidence)) best = { src, ...f };
+      if (!best) continue;
+      const from = best.src.attribution!;
+      const confidence = Math.round(from.confidence * 0.9 * 1000) / 1000;
+      if (confidence < 0.5) continue;
+      const reason: Reason = {
+        code: 'linked_to_attributed_cluster',
+        detail: `${best.members.size} member(s) share a ${[...best.fields].sort().join(' or ')} with members of ${best.src.id}, attributed to ${from.entity} (confidence ${from.confidence})`,
+        weight: confidence,
+      };
+      c.attribution = { entity: from.entity, confidence, evidence: [reason] };
+      c.labels.push('prohibited_entity');
+      c.evidence.push(reason);
+    }
+  }
+
+  /**
+   * What a cluster reads of a member's own signals, kept until the member's traffic (or the
+   * imported indicators) change: a rebuild re-reads only members with new traffic.
+   */
+  private memberSummary(m: string): MemberSummary | null {
+    const s = this.states.get(m);
+    if (!s) return null;
+    const c = this.memberCache.get(m);
+    if (c && c.n === s.n && c.imported === this.imported) return c;
+    const sig = this.accountSignals(m);
+    const ms: MemberSummary = {
+      n: s.n,
+      imported: this.imported,
+      risk: combine(sig.map((x) => x.weight)),
+      distill: sig.some((x) => x.detector === 'distillation'),
+      evasion: sig.some((x) => x.code === 'rotating_residential_proxy' || x.detector === 'region'),
+    };
+    this.memberCache.set(m, ms);
+    return ms;
   }
 
   private scoreCluster(id: string, members: string[], linksOf: Map<string, Link[]>): ClusterInfo {
@@ -520,16 +699,13 @@ export class DetectionEngine {
     let active = 0;
     let distill = 0;
     let evasion = 0;
-    const memberRisks: number[] = [];
     for (const m of members) {
-      const sig = this.accountSignals(m);
-      if (!this.states.has(m)) continue;
+      const ms = this.memberSummary(m);
+      if (!ms) continue;
       active++;
-      const r = combine(sig.map((s) => s.weight));
-      memberRisks.push(r);
-      riskSum += r;
-      if (sig.some((s) => s.detector === 'distillation')) distill++;
-      if (sig.some((s) => s.code === 'rotating_residential_proxy' || s.detector === 'region')) evasion++;
+      riskSum += ms.risk;
+      if (ms.distill) distill++;
+      if (ms.evasion) evasion++;
     }
     const evidence: Reason[] = [];
     const labels: string[] = [];
@@ -555,6 +731,7 @@ export class DetectionEngine {
         derived: (m) => this.derived(m),
         screen: (a) => this.screenAccount(a),
         watchlist: this.o.watchlist,
+        ...(this.imported ? { imported: (entity: string) => this.imported!.attributionEvidence(members, entity, (m) => this.accounts.get(m), (m) => this.states.get(m)?.n ?? 0) } : {}),
       });
       if (attribution) {
         labels.push('prohibited_entity');
@@ -647,6 +824,7 @@ export class DetectionEngine {
       eventCount: this.eventCount,
       contentEvents: this.contentEvents,
       networkEvents: this.networkEvents,
+      importedHits: this.imported?.toJSON() ?? [],
     };
   }
 
@@ -672,6 +850,7 @@ export class DetectionEngine {
       eventCount: number;
       contentEvents: number;
       networkEvents: number;
+      importedHits?: ReturnType<ImportedIndicators['toJSON']>;
     };
     this.accounts.clear();
     for (const a of snap.accounts) this.accounts.set(a.account_id, a);
@@ -705,8 +884,51 @@ export class DetectionEngine {
     this.eventCount = snap.eventCount;
     this.contentEvents = snap.contentEvents;
     this.networkEvents = snap.networkEvents;
+    if (snap.importedHits) this.imported?.restore(snap.importedHits);
     this.derivedCache.clear();
+    this.reuseIndexStale = true;
     this.rebuildClusters();
+  }
+
+  /**
+   * One account's streaming features as plain data (state, its keys, end users, restricted
+   * hits): what a scaled-out worker commits per batch. `keyIds` are the account's keys seen so
+   * far (the engine keeps keys by key id only). Null when the account has no traffic.
+   */
+  exportAccount(id: string, keyIds: Iterable<string>): AccountFeatures | null {
+    const state = this.states.get(id);
+    if (!state) return null;
+    const keys: [string, KeyState][] = [];
+    for (const k of keyIds) {
+      const ks = this.keys.get(k);
+      if (ks && ks.account === id) keys.push([k, ks]);
+    }
+    return { v: 1, state, keys, endUsers: [...(this.endUsers.get(id) ?? new Map<string, EndUserState>())], restrictedHits: this.restrictedHits.get(id) ?? 0 };
+  }
+
+  /** Replaces an account's features with exported ones (a worker restoring, the evaluation leader loading) and marks it for re-scoring. */
+  importAccount(f: AccountFeatures): void {
+    const id = f.state.id;
+    this.states.set(id, f.state);
+    for (const [k, ks] of f.keys) this.keys.set(k, ks);
+    if (f.endUsers.length > 0) this.endUsers.set(id, new Map(f.endUsers));
+    else this.endUsers.delete(id);
+    if (f.restrictedHits > 0) this.restrictedHits.set(id, f.restrictedHits);
+    else this.restrictedHits.delete(id);
+    this.now = Math.max(this.now, f.state.lastTs);
+    this.derivedCache.delete(id);
+    this.reuseIndexStale = true;
+    this.dirty.add(id);
+  }
+
+  /** Forgets an account's features (a worker undoing a batch that did not commit). */
+  dropAccountFeatures(id: string, keyIds: Iterable<string>): void {
+    this.states.delete(id);
+    for (const k of keyIds) if (this.keys.get(k)?.account === id) this.keys.delete(k);
+    this.endUsers.delete(id);
+    this.restrictedHits.delete(id);
+    this.derivedCache.delete(id);
+    this.reuseIndexStale = true;
   }
 
   degradedDetectors(): string[] {

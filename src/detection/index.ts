@@ -15,3 +15,7 @@ export { wardenAnalyzer, runEngine, type WardenAnalyzerDeps, type WardenAnalyzer
 export { createOnlineDetector, type OnlineDetector, type OnlineDetectorOptions, type OnlineEvaluation } from './online.js';
 export { DetectionEngine, type EngineOptions, type Assessment } from './engine.js';
 export { FIELD_SPECS, FIELDS, rarity, clusterIdOf, assignClusterIds, type LinkField } from './linkage.js';
+export { ImportedIndicators, type ImportedMatch, type ImportedIndicatorsOptions } from './imported.js';
+export { clusterIndicators, type ClusterIndicatorOptions, type IndicatorCandidate } from './indicators.js';
+export { encodeAccountFeatures, decodeAccountFeatures } from './account-features.js';
+export type { AccountFeatures } from './engine.js';

@@ -4,9 +4,10 @@
  * and a checkpoint so a restarted process resumes where it stopped.
  */
 import { deserialize, serialize } from 'node:v8';
-import { ValidationError, type Account, type AccountRisk, type ClusterVerdict, type IpIntel, type Screener, type UsageEvent, type Watchlist } from '../core/index.js';
+import { ValidationError, type Account, type AccountRisk, type CaseIndicators, type ClusterVerdict, type IpIntel, type Screener, type SharedIndicator, type UsageEvent, type Watchlist } from '../core/index.js';
 import { createScreener } from '../intel/index.js';
 import { DetectionEngine } from './engine.js';
+import { clusterIndicators } from './indicators.js';
 
 export interface OnlineDetectorOptions {
   intel?: IpIntel;
@@ -34,6 +35,10 @@ export interface OnlineDetector {
   /** Replaces the state with a checkpoint's. Throws `VALIDATION` for a buffer that is not one. */
   restore(buf: Buffer): void;
   stats(): { accounts: number; events: number };
+  /** Replaces the indicators imported from other providers (see `DetectionEngine.setImported`). */
+  setImported(indicators: readonly SharedIndicator[]): void;
+  /** The shareable indicators of a cluster's members (for its alert, hence its case's STIX export). */
+  indicatorsOf(members: readonly string[]): CaseIndicators;
 }
 
 const MAGIC = 'warden-detection-checkpoint';
@@ -48,6 +53,7 @@ export function createOnlineDetector(opts: OnlineDetectorOptions = {}): OnlineDe
       autoEvaluate: false,
     });
   let engine = make();
+  let imported: readonly SharedIndicator[] = [];
   return {
     upsertAccount: (a) => engine.addAccount(a),
     ingest: (e) => engine.ingest(e),
@@ -66,9 +72,15 @@ export function createOnlineDetector(opts: OnlineDetectorOptions = {}): OnlineDe
       }
       if (!raw || raw.magic !== MAGIC) throw new ValidationError('not a detection checkpoint; pass a buffer returned by checkpoint()');
       const next = make();
+      if (imported.length) next.setImported(imported);
       next.restoreSnapshot(raw.state);
       engine = next;
     },
     stats: () => ({ accounts: engine.accounts.size, events: engine.eventCount }),
+    setImported(list) {
+      imported = list;
+      engine.setImported(list);
+    },
+    indicatorsOf: (members) => clusterIndicators(engine, members, opts.intel ? { intel: opts.intel } : {}).indicators,
   };
 }

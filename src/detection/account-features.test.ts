@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { isWardenError } from '../core/index.js';
+import { decodeAccountFeatures, encodeAccountFeatures } from './account-features.js';
+import { DetectionEngine } from './engine.js';
+import { account, event, fakeIntel, ipOf, PROMPTS, T0 } from './test-world.js';
+
+const events = (id: string, from: number, n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    event(id, T0 + (from + i) * 60_000, { ip: ipOf('residential', 'DE', from + i), key_id: `k_${id}_${(from + i) % 3}`, end_user_id: `u${i % 4}`, prompt: PROMPTS.cot(from + i), system: PROMPTS.cotSystem }),
+  );
+
+describe('account features moved between engines', () => {
+  it('continue exactly as if one engine had seen every event', () => {
+    const intel = fakeIntel();
+    const whole = new DetectionEngine({ intel, autoEvaluate: false });
+    const first = new DetectionEngine({ intel, autoEvaluate: false });
+    const a = account('acc_1');
+    for (const e of [whole, first]) e.addAccount(a);
+    for (const ev of events('acc_1', 0, 40)) {
+      whole.ingest(ev);
+      first.ingest(ev);
+    }
+    const keys = ['k_acc_1_0', 'k_acc_1_1', 'k_acc_1_2'];
+    // Through the wire form, into a fresh engine that then sees the rest.
+    const second = new DetectionEngine({ intel, autoEvaluate: false });
+    second.addAccount(a);
+    second.importAccount(decodeAccountFeatures(encodeAccountFeatures(first.exportAccount('acc_1', keys)!)));
+    for (const ev of events('acc_1', 40, 40)) {
+      whole.ingest(ev);
+      second.ingest(ev);
+    }
+    const w = whole.exportAccount('acc_1', keys)!;
+    const s = second.exportAccount('acc_1', keys)!;
+    expect(s).toEqual(w);
+    expect(s.state.n).toBe(80);
+    expect(s.keys.map(([k]) => k).sort()).toEqual(keys);
+    expect(s.endUsers.length).toBe(4);
+    expect(second.evaluateNow().risks.find((r) => r.account_id === 'acc_1')).toEqual(whole.evaluateNow().risks.find((r) => r.account_id === 'acc_1'));
+  });
+
+  it('drops an account’s features on request and exports nothing for an account without traffic', () => {
+    const e = new DetectionEngine({ autoEvaluate: false });
+    for (const ev of events('acc_2', 0, 5)) e.ingest(ev);
+    expect(e.exportAccount('acc_2', [])?.state.n).toBe(5);
+    e.dropAccountFeatures('acc_2', ['k_acc_2_0']);
+    expect(e.exportAccount('acc_2', [])).toBeNull();
+    expect(e.exportAccount('nobody', [])).toBeNull();
+  });
+
+  it('refuses bytes that are not an encoded account state', () => {
+    const err = (() => {
+      try {
+        decodeAccountFeatures(new Uint8Array([1, 2, 3]));
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(isWardenError(err, 'VALIDATION')).toBe(true);
+  });
+});
