@@ -199,6 +199,12 @@ const Intermediary = z.strictObject({
         country: country.default('SG'),
       })
     .optional(),
+  /**
+   * The operator's name. When set, what the operator keeps from one world to the next — its
+   * hosting servers, its signup devices, a mail domain and its private prompt templates — is
+   * drawn from this name, not the seed (accounts, shells and payment instruments stay per seed).
+   */
+  actor: z.string().min(1).max(100).optional(),
 });
 const Hydra = z.strictObject({
   ...campaignBase,

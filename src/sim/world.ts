@@ -7,7 +7,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Account, NetworkType, TruthAccount, Watchlist, Endpoint, Owner } from '../core/index.js';
+import { hash32, type Account, type NetworkType, type TruthAccount, type Watchlist, type Endpoint, type Owner } from '../core/index.js';
 import { Watchlist as WatchlistSchema } from '../core/index.js';
 import { loadCorpora, chat, coding, appTraffic, sweep, cot, MCQ_TEMPLATES, CODE_TEMPLATES, COT_TEMPLATES, COT_SYSTEMS, STUDENT_TEMPLATES, type Corpora } from './content.js';
 import { NetPicker, type Egress, type SimSampler } from './networks.js';
@@ -553,6 +553,30 @@ function entityAsns(b: Builder, entity: string | null): number[] {
   return b.s.watchlist.entities.find((e) => e.id === entity)?.asns ?? [];
 }
 
+/**
+ * An operator's persistent traits, drawn from its name alone: the same in every world (every
+ * seed) that names it. Its hosting servers are drawn with `rng`, its devices with `ids`.
+ */
+function actorTraits(name: string): { rng: Rng; ids: IdGen; mailDomain: string; mcqTemplates: string[]; cotTemplates: string[] } {
+  const rng = Rng.derive(0, 'actor', name);
+  const tag = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'ops';
+  const code = `${rng.pick(ACTOR_WORDS)}-${rng.pick(ACTOR_WORDS)}-${rng.int(1000)}`;
+  return {
+    rng,
+    ids: new IdGen(hash32(`actor\u0000${name}`)),
+    mailDomain: `${tag}-${rng.int(100)}.example`,
+    mcqTemplates: [
+      `[${code}] Evaluation record. Read the question and the options carefully, reason about each option, and reply with the option letter on the last line as LETTER: X.\n\n{item}`,
+      `[${code}] Multiple choice item follows. Output only the letter of the correct option, nothing else, and do not explain.\n\n{item}`,
+    ],
+    cotTemplates: [
+      `[${code}] Reasoning record. Work through the following problem step by step, numbering every step, then write FINAL: followed by the answer.\n\n{item}`,
+      `{item}\n\n[${code}] Show the complete reasoning chain, one numbered step per line, and end with FINAL: and the answer.`,
+    ],
+  };
+}
+const ACTOR_WORDS = ['amber', 'cobalt', 'delta', 'ember', 'falcon', 'garnet', 'harbor', 'indigo', 'juniper', 'kestrel', 'lumen', 'meridian', 'nimbus', 'onyx', 'quartz', 'raven'];
+
 function addCampaign(b: Builder, camp: Campaign): void {
   const group = campaignGroup(camp);
   const g = b.group(group);
@@ -566,16 +590,19 @@ function addCampaign(b: Builder, camp: Campaign): void {
       const truth: TruthAccount = { group, malicious: true, entity: camp.entity, labels: ['hydra_member', 'prohibited_entity', 'capability_probing', 'distillation'] };
       const ent = b.s.watchlist.entities.find((e) => e.id === camp.entity)!;
       const own = entityAsns(b, camp.entity).flatMap((asn) => Array.from({ length: 6 }, () => net.address({ asn }, r)));
+      // What the operator keeps across worlds comes from its name (`actor`), not the seed.
+      const actor = camp.actor ? actorTraits(camp.actor) : null;
+      const ar = actor?.rng ?? r;
       const hosting = camp.pool
         ? b.pool(camp.pool)
-        : Array.from({ length: r.intRange(6, 16) }, () => net.address({ country: r.pick(camp.egress_countries), network_type: 'hosting' }, r));
+        : Array.from({ length: ar.intRange(6, 16) }, () => net.address({ country: ar.pick(camp.egress_countries), network_type: 'hosting' }, ar));
       const cards = Array.from({ length: Math.max(1, Math.round(camp.shells * (0.5 + 2 * stealth))) }, () => b.payment());
-      const devices = Array.from({ length: Math.max(1, Math.round(camp.accounts * (0.08 + 0.6 * stealth))) }, () => b.ids.next('dev_', 16));
+      const devices = Array.from({ length: Math.max(1, Math.round(camp.accounts * (0.08 + 0.6 * stealth))) }, () => (actor ? actor.ids.next('dev_', 16) : b.ids.next('dev_', 16)));
       const content: ContentSpec[] = [
-        sweep(c.mmlu, MCQ_TEMPLATES, 200, 2),
+        sweep(c.mmlu, actor?.mcqTemplates ?? MCQ_TEMPLATES, 200, 2),
         sweep(c['mt-bench'], ['{item}'], 600, 1),
         sweep(c['human-eval'], CODE_TEMPLATES, 500, 1),
-        { ...cot(c, 1.5), zh: camp.zh_share },
+        { ...cot(c, 1.5), zh: camp.zh_share, ...(actor ? { templates: actor.cotTemplates } : {}) },
         { ...chat(c, 1, camp.zh_share), corpora: [c['arena-hard']] },
       ];
       const perShell = Math.max(1, Math.round(camp.accounts / camp.shells));
@@ -590,8 +617,10 @@ function addCampaign(b: Builder, camp: Campaign): void {
         for (let i = 0; i < perShell && made < camp.accounts; i++, made++) {
           const created = burst + r.exp(1.5 * HOUR);
           const signup = own.length > 0 && r.chance((1 - stealth) * camp.entity_networks * 1.5) ? r.pick(own) : r.pick(hosting);
+          // An operator with a name registers half its accounts on its own mail domain.
+          const email = actor && r.chance(0.5) ? `${handle(r)}@${actor.mailDomain}` : undefined;
           const a = b.account(
-            { org, created, country, use: r.pick(['research', 'internal'] as const), verification: r.pick(['business', 'email', 'phone'] as const), payment: r.pick(cards), paymentCountry: r.pick([country, 'HK']), signup, device: r.pick(devices), truth },
+            { org, created, country, use: r.pick(['research', 'internal'] as const), verification: r.pick(['business', 'email', 'phone'] as const), payment: r.pick(cards), paymentCountry: r.pick([country, 'HK']), signup, device: r.pick(devices), truth, ...(email ? { email } : {}) },
             r,
           );
           const egress: EgressSpec[] = [{ weight: 1 - camp.entity_networks, pool: hosting, rotate: camp.pool ? 'request' : 'session' }];
