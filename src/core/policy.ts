@@ -5,6 +5,7 @@
  */
 import type { Decision, Endpoint, VerificationLevel } from './interchange.js';
 import type { AnonymizerKind, NetworkType } from './intel.js';
+import type { IndicatorHit } from './shared-indicators.js';
 
 export interface RequestContext {
   api: 'anthropic' | 'openai';
@@ -42,6 +43,11 @@ export interface RequestContext {
   key?: { id: string };
   /** The most severe enforcement action in force on the key, account, org or cluster. */
   enforcement?: { decision: Decision; action_id: string; reason: string };
+  /**
+   * Imported indicators (other providers' STIX) this request matches: its address and ASN at
+   * request time, the account's own matches through detection's label. Absent when none.
+   */
+  indicators?: IndicatorHit[];
 }
 
 /** A limit that applies to this request; the gateway counts it with the Counters port. */

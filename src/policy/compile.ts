@@ -17,13 +17,14 @@ import {
 import { compileCondition, isRecord, suggest, type ConditionEnv, type Path, type Predicate, type RawIssue } from './conditions.js';
 import { DegradeParams, KNOWN_KEYS, Limit, PolicyFile, Rule, ThrottleParams } from './schema.js';
 import { positionOf } from './source-map.js';
+import { ENFORCEMENT_KEYS, compileEnforcement, type CompiledEnforcement } from './enforcement.js';
 
 /** One problem in a policy file. */
 export interface PolicyIssue {
   file: string;
   line: number;
   column: number;
-  /** `rule "id"` or `limit "id"` (or `rule #3` before its id is known); absent for top-level keys. */
+  /** `rule "id"`, `limit "id"` or `enforcement rule "id"` (or `rule #3` before its id is known); absent for top-level keys. */
   rule?: string;
   /** Path inside the document, such as `rules[3].when.any[0].in`. */
   path: string;
@@ -74,6 +75,8 @@ export interface LoadedPolicy extends CompiledPolicy {
    * detected (risk scores, detectors, clusters). Logged when the policy is activated.
    */
   readonly warnings: readonly PolicyIssue[];
+  /** The `enforcement:` section: what happens automatically to clusters detection reports. */
+  readonly enforcement: CompiledEnforcement;
 }
 
 /** Words that suggest a customer message explains detection rather than what to do. */
@@ -124,7 +127,7 @@ function pushZod(issues: RawIssue[], prefix: Path, error: z.ZodError): void {
     const path = [...prefix, ...(iss.path as (string | number)[])];
     if (iss.code === 'unrecognized_keys') {
       for (const key of iss.keys) {
-        const hint = suggest(key, KNOWN_KEYS);
+        const hint = suggest(key, [...KNOWN_KEYS, ...ENFORCEMENT_KEYS]);
         issues.push({ path: [...path, key], message: `unknown key "${key}"${hint ? `; did you mean "${hint}"?` : ''}` });
       }
     } else {
@@ -334,8 +337,22 @@ function build(text: string, options: CompileOptions): { policy: LoadedPolicy | 
     });
   });
 
+  const enforcement = compileEnforcement(value['enforcement'], {
+    lists,
+    issues,
+    checkId: checkDuplicate,
+    lineOf: (path) => positionOf(p.doc, p.lc, path).line,
+    pushZod: (prefix, error) => pushZod(issues, prefix, error),
+    version,
+  });
+  const rawEnforcement = isRecord(value['enforcement']) && Array.isArray(value['enforcement']['rules']) ? (value['enforcement']['rules'] as unknown[]) : [];
+
   const locate = (raw: RawIssue[]): PolicyIssue[] => {
     const byRule = (path: Path): string | undefined => {
+      if (path[0] === 'enforcement' && path[1] === 'rules' && typeof path[2] === 'number') {
+        const item = rawEnforcement[path[2]];
+        return isRecord(item) && typeof item['id'] === 'string' ? `enforcement rule "${item['id']}"` : `enforcement rule #${path[2] + 1}`;
+      }
       const [section, index] = path;
       if ((section !== 'rules' && section !== 'limits') || typeof index !== 'number') return undefined;
       const item = (section === 'rules' ? rawRules : rawLimits)[index];
@@ -347,7 +364,7 @@ function build(text: string, options: CompileOptions): { policy: LoadedPolicy | 
     const out = [...unique.values()].map((iss): PolicyIssue => {
       const pos = positionOf(p.doc, p.lc, iss.path);
       const rule = byRule(iss.path);
-      const rel = rule ? iss.path.slice(2) : iss.path;
+      const rel = rule ? iss.path.slice(iss.path[0] === 'enforcement' ? 3 : 2) : iss.path;
       return { file, line: pos.line, column: pos.column, rule, path: rel.length ? formatIssuePath(rel) : '', message: iss.message };
     });
     return out.sort((a, b) => a.line - b.line || a.column - b.column);
@@ -374,6 +391,7 @@ function build(text: string, options: CompileOptions): { policy: LoadedPolicy | 
     ruleSummaries,
     limitSummaries,
     warnings: locate(warnings),
+    enforcement: enforcement!,
   });
   return { policy, issues: [] };
 }
@@ -400,6 +418,7 @@ class Engine implements LoadedPolicy {
   readonly rules: readonly RuleSummary[];
   readonly limits: readonly LimitSummary[];
   readonly warnings: readonly PolicyIssue[];
+  readonly enforcement: CompiledEnforcement;
   /** Most severe first; file order within a severity, so the first match is the winner. */
   private readonly ordered: CompiledRule[];
   private readonly unconditional: CompiledLimit[];
@@ -420,8 +439,10 @@ class Engine implements LoadedPolicy {
     ruleSummaries: RuleSummary[];
     limitSummaries: LimitSummary[];
     warnings: PolicyIssue[];
+    enforcement: CompiledEnforcement;
   }) {
     this.warnings = Object.freeze(o.warnings);
+    this.enforcement = o.enforcement;
     this.version = o.version;
     this.file = o.file;
     this.name = o.name;

@@ -2,7 +2,7 @@
  * Conditions (`when`): validated and compiled in one pass into closures over `RequestContext`.
  * Every problem is collected with its path inside the document, so the caller can name its line.
  */
-import type { RequestContext } from '../core/index.js';
+import { SHARED_INDICATOR_KINDS, type RequestContext } from '../core/index.js';
 import { ALL_OPERATORS, OPERATORS_BY_TYPE, POLICY_FIELDS, type FieldDef } from './fields.js';
 import { compileGlob } from './glob.js';
 
@@ -61,7 +61,39 @@ export function compileCondition(raw: unknown, path: Path, env: ConditionEnv): P
     }
     return key === 'all' ? combineAll(inner, [...path, key], env) : combineAny(inner, [...path, key], env);
   }
+  if ('indicator_match' in raw) return compileIndicatorMatch(raw, path, env);
   return compileLeaf(raw, path, env);
+}
+
+/**
+ * `{indicator_match: {kinds: [asn, ip_range], min_confidence: 0.7}}`: the request matches an
+ * imported indicator of one of `kinds` (default: any) with at least that confidence (default 0).
+ */
+function compileIndicatorMatch(raw: Record<string, unknown>, path: Path, env: ConditionEnv): Predicate | null {
+  const p = [...path, 'indicator_match'];
+  const bad = (q: Path, message: string): null => {
+    env.issues.push({ path: q, message });
+    return null;
+  };
+  if (Object.keys(raw).length !== 1) return bad(path, '"indicator_match" stands alone in its mapping; combine it with others through all/any');
+  const v = raw['indicator_match'];
+  if (!isRecord(v)) return bad(p, '"indicator_match" takes a mapping such as {kinds: [ip_range, asn], min_confidence: 0.7}');
+  for (const k of Object.keys(v)) if (k !== 'kinds' && k !== 'min_confidence') return bad([...p, k], `unknown key "${k}" in indicator_match; it takes kinds and min_confidence`);
+  let kinds: Set<string> | null = null;
+  if (v['kinds'] !== undefined) {
+    const list = v['kinds'];
+    if (!Array.isArray(list) || list.length === 0) return bad([...p, 'kinds'], `"kinds" takes a non-empty list of ${SHARED_INDICATOR_KINDS.join(', ')}`);
+    for (const [i, k] of list.entries()) if (typeof k !== 'string' || !(SHARED_INDICATOR_KINDS as readonly string[]).includes(k)) return bad([...p, 'kinds', i], `unknown indicator kind ${JSON.stringify(k)}; one of ${SHARED_INDICATOR_KINDS.join(', ')}`);
+    kinds = new Set(list as string[]);
+  }
+  const min = v['min_confidence'] ?? 0;
+  if (typeof min !== 'number' || !(min >= 0 && min <= 1)) return bad([...p, 'min_confidence'], '"min_confidence" takes a number from 0 to 1');
+  return (ctx) => {
+    const hits = ctx.indicators;
+    if (!hits) return false;
+    for (const h of hits) if (h.confidence >= min && (!kinds || kinds.has(h.kind))) return true;
+    return false;
+  };
 }
 
 function combineAll(items: unknown[], path: Path, env: ConditionEnv): Predicate | null {

@@ -18,6 +18,21 @@ export {
   type RuleSummary,
   type LimitSummary,
 } from './compile.js';
+export {
+  compileEnforcement,
+  durationMs,
+  actionDecision,
+  NO_ENFORCEMENT,
+  ENFORCEMENT_MODES,
+  ENFORCEMENT_RULE_ACTIONS,
+  ENFORCEMENT_SUBJECTS,
+  type CompiledEnforcement,
+  type EnforcementMatch,
+  type EnforcementMode,
+  type EnforcementRuleAction,
+  type EnforcementRuleSummary,
+  type EnforcementSubject,
+} from './enforcement.js';
 export { compileGlob, type GlobResult } from './glob.js';
 export { POLICY_FIELDS, OPERATORS_BY_TYPE, ALL_OPERATORS, type FieldDef, type FieldType, type Operator } from './fields.js';
 export { dryRun, ruleId, type DryRunSample, type DryRunReport, type DryRunTally, type DryRunOptions } from './dry-run.js';

@@ -95,6 +95,8 @@ export const PolicyFile = z.strictObject({
   lists: z.record(ListName, z.array(z.union([z.string(), z.number()])).min(1, 'a list needs at least one value')).optional(),
   rules: z.array(z.unknown()).optional(),
   limits: z.array(z.unknown()).optional(),
+  /** Automatic enforcement on detection's cluster verdicts (`enforcement.ts`). */
+  enforcement: z.unknown().optional(),
 });
 
 /** Every key the format knows, for "did you mean" hints. */
