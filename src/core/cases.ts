@@ -110,6 +110,8 @@ export const TIMELINE_KINDS = [
   'assignee',
   'severity',
   'action',
+  /** What an automatic enforcement rule would have done, in dry-run mode (nothing was done). */
+  'would_act',
   'disposition',
   'snapshot',
   'update',

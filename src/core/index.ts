@@ -11,3 +11,6 @@ export * from './policy.js';
 export * from './features.js';
 export * from './cases.js';
 export * from './hash.js';
+export * from './console-auth.js';
+export * from './shared-indicators.js';
+export * from './detection-state.js';

@@ -109,6 +109,39 @@ export interface EventQuery {
   /** Exclusive upper bound on `ts`. */
   until?: string;
   limit?: number;
+  /** Newest first (default oldest first). */
+  newest_first?: boolean;
+}
+
+/** Events of one time bucket (a minute or an hour), for the console's charts. */
+export interface EventBucket {
+  /** RFC 3339 start of the bucket. */
+  at: string;
+  requests: number;
+  /** Requests refused at the gateway: decision `block`, `step_up` or `throttle` with a 4xx/5xx status. */
+  refused: number;
+  input_tokens: number;
+  output_tokens: number;
+  distinct_ips: number;
+}
+
+export interface EventBucketQuery {
+  /** Inclusive lower bound on `ts`. */
+  since: string;
+  /** Exclusive upper bound on `ts`. */
+  until: string;
+  bucket: 'minute' | 'hour';
+  /** Only these accounts (at most 1000); absent means every account. */
+  account_ids?: string[];
+}
+
+/** Accounts detection put in one cluster, summarised from the stored risk records. */
+export interface RiskCluster {
+  cluster_id: string;
+  /** Highest risk of a member. */
+  risk: number;
+  accounts: number;
+  entity?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,7 +157,8 @@ export interface StateStore {
   createAccount(account: AccountRecord): Promise<void>;
   updateAccount(account: AccountRecord): Promise<void>;
   getAccount(accountId: string): Promise<AccountRecord | null>;
-  listAccounts(opts?: { orgId?: string; limit?: number; after?: string }): Promise<AccountRecord[]>;
+  /** `search`: a case-insensitive substring of the account id, org id, email or org name. */
+  listAccounts(opts?: { orgId?: string; limit?: number; after?: string; search?: string }): Promise<AccountRecord[]>;
   /**
    * Erases an account for a data-subject request: its events, keys' secrets and personal
    * fields go; a tombstone with `status: 'deleted'` stays so ids are never reused.
@@ -143,6 +177,10 @@ export interface StateStore {
   appendEvents(events: UsageEvent[]): Promise<number>;
   listEvents(query: EventQuery): Promise<UsageEvent[]>;
   countEvents(query?: EventQuery): Promise<number>;
+  /** Events per minute or hour in `[since, until)`, oldest first; empty buckets are left out. */
+  eventBuckets(query: EventBucketQuery): Promise<EventBucket[]>;
+  /** Refused events (as in `EventBucket.refused`) per rule in `[since, until)`, most first; no rule counts as `(none)`. */
+  refusalsByRule(query: { since: string; until: string }): Promise<{ rule: string; count: number }[]>;
   /** Retention: deletes events older than `before`; returns how many. */
   deleteEventsBefore(before: string): Promise<number>;
   /** Retention of raw text: clears `prompt` and `system` on events older than `before`. */
@@ -161,6 +199,8 @@ export interface StateStore {
 
   putRisk(risks: AccountRisk[]): Promise<void>;
   getRisk(accountId: string): Promise<AccountRisk | null>;
+  /** Clusters of the stored risk records, riskiest first. */
+  riskClusters(opts?: { limit?: number }): Promise<RiskCluster[]>;
 
   /** Generic keyed blobs for parts' own checkpoints (detection feature state, cursors). */
   putBlob(key: string, value: Buffer): Promise<void>;

@@ -213,6 +213,51 @@ export function caseStoreContract(name: string, open: () => Promise<CaseStore & 
       await expectCode(s.recordDisposition(al.alert_id, { ...d, verdict: 'maybe' as never }), 'VALIDATION');
       await expectCode(s.recordDisposition('al_missing', d), 'NOT_FOUND');
     });
+
+    it('keeps any string exactly: NUL, emoji, lone surrogates, quotes', async () => {
+      const s = await fresh();
+      const odd = 'nul:\u0000 emoji:🦀 lone:\ud800 quote:" backslash:\\ newline:\n';
+      const c = makeCase({ title: odd, accounts: [odd] });
+      await s.createCase(c);
+      const noted = await s.addNote(c.case_id, { note_id: uid('n'), author: odd, text: odd, at: '2026-03-02T00:00:00.000Z' });
+      expect(await s.getCase(c.case_id)).toEqual(noted);
+      expect(noted.notes[0]!.text).toBe(odd);
+      expect((await s.listCases({ account_id: odd })).map((x) => x.case_id)).toEqual([c.case_id]);
+      const al = makeAlert({ evidence: [{ code: 'odd', detail: odd, weight: 0.1, data: { odd } }] });
+      await s.putAlert(al);
+      expect(await s.getAlert(al.alert_id)).toEqual(al);
+    });
+
+    it('serialises concurrent changes to one case: no note, link or disposition is lost', async () => {
+      const s = await fresh();
+      const c = makeCase();
+      await s.createCase(c);
+      const alerts = Array.from({ length: 4 }, () => makeAlert());
+      for (const a of alerts) await s.putAlert(a);
+      const notes = Array.from({ length: 8 }, (_, i) => ({ note_id: uid('n'), author: `analyst-${i}`, text: `note ${i}`, at: '2026-03-02T00:00:00.000Z' }));
+      await Promise.all([
+        ...notes.map((n) => s.addNote(c.case_id, n)),
+        ...alerts.map((a) => s.linkAlert(c.case_id, a.alert_id, 'system', '2026-03-02T00:00:00.000Z')),
+      ]);
+      await Promise.all(alerts.map((a) => s.recordDisposition(a.alert_id, { verdict: 'true_positive', reason: 'confirmed', by: 'ana', at: '2026-03-03T00:00:00.000Z' })));
+      const after = (await s.getCase(c.case_id))!;
+      expect(after.notes.map((n) => n.note_id).sort()).toEqual(notes.map((n) => n.note_id).sort());
+      expect([...after.alerts].sort()).toEqual(alerts.map((a) => a.alert_id).sort());
+      expect(after.timeline.filter((t) => t.kind === 'disposition').length).toBe(alerts.length);
+      expect(after.version).toBe(1 + notes.length + alerts.length * 2);
+      // Two updates from the same version: exactly one wins.
+      const results = await Promise.allSettled([s.updateCase({ ...after, title: 'one' }), s.updateCase({ ...after, title: 'two' })]);
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBe(1);
+      expect(results.filter((r) => r.status === 'rejected' && isWardenError(r.reason, 'CONFLICT')).length).toBe(1);
+    });
+
+    it('refuses calls after close, saying to open it again', async () => {
+      const s = await open();
+      await s.close();
+      await expect(s.createCase(makeCase())).rejects.toThrow(/closed/);
+      await expect(s.listCases()).rejects.toThrow(/closed/);
+      await expect(s.appendAudit(makeAuditRecords('w', 1, 1))).rejects.toThrow(/closed/);
+    });
   });
 
   describe(`AuditStore contract: ${name}`, () => {
@@ -255,6 +300,45 @@ export function caseStoreContract(name: string, open: () => Promise<CaseStore & 
       expect(seqs(await s.listAudit({ chain: 'other' }))).toEqual([]);
       const first = await s.listAudit({ limit: 2 });
       expect(seqs(await s.listAudit({ after_pos: first.at(-1)!.pos, limit: 2 }))).toEqual([3, 4]);
+    });
+
+    it('commits records appended just before close', async () => {
+      const s = await open();
+      const recs = makeAuditRecords('chain-c', 1, 3);
+      const pending = s.appendAudit(recs);
+      await s.close();
+      // Queued before close: written, not refused.
+      await expect(pending).resolves.toBeUndefined();
+    });
+
+    it('keeps records of several chains written at once, each chain in its order', async () => {
+      const s = await fresh();
+      const chains = ['w-1', 'w-2', 'w-3'];
+      const written = chains.map((c) => makeAuditRecords(c, 1, 30));
+      // Each writer writes its chain in batches of 5, one batch at a time, like createAuditLog.
+      await Promise.all(
+        written.map(async (recs) => {
+          for (let i = 0; i < recs.length; i += 5) await s.appendAudit(recs.slice(i, i + 5));
+        }),
+      );
+      const all = await s.listAudit();
+      expect(all.length).toBe(90);
+      for (const c of chains) {
+        expect(all.filter((r) => r.chain === c).map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      }
+      expect(await s.auditHeads()).toEqual(chains.map((c, i) => ({ chain: c, seq: 30, hash: written[i]![29]!.hash })));
+    });
+
+    it('keeps odd strings in records exactly and finds them by them', async () => {
+      const s = await fresh();
+      // (No lone surrogate here: SQLite text columns turn one into U+FFFD.)
+      const odd = 'a\u0000b\\c🦀';
+      const [r1, r2] = makeAuditRecords(`c\\${odd.length}`, 1, 2).map((r) => ({ ...r, actor: odd, subject: { kind: 'account' as const, id: odd }, data: { odd } }));
+      await s.appendAudit([r1!, r2!]);
+      expect((await s.listAudit({ actor: odd })).map(({ pos: _p, ...r }) => r)).toEqual([r1, r2]);
+      expect((await s.listAudit({ subject: { kind: 'account', id: odd } })).length).toBe(2);
+      expect(await s.listAudit({ actor: 'a' })).toEqual([]);
+      expect(await s.auditHead(r1!.chain)).toEqual({ chain: r1!.chain, seq: 2, hash: r2!.hash });
     });
 
     it('refuses a batch that reuses a (chain, seq), writing none of it', async () => {

@@ -377,5 +377,72 @@ export function stateStoreContract(name: string, open: () => Promise<StateStore>
         expect(await store.getBlob('missing')).toBeNull();
       });
     });
+
+    describe('console aggregates', () => {
+      it('counts events per minute and hour by decision, tokens and distinct IPs, oldest first', async () => {
+        const store = await fresh();
+        const a = uid('acc');
+        const b = uid('acc');
+        await store.appendEvents([
+          makeEvent({ account_id: a, ts: '2026-03-01T10:00:05.000Z', ip: '198.51.100.1', input_tokens: 10, output_tokens: 1 }),
+          makeEvent({ account_id: a, ts: '2026-03-01T10:00:59.999Z', ip: '198.51.100.2', input_tokens: 20, output_tokens: 2 }),
+          makeEvent({ account_id: a, ts: '2026-03-01T10:02:00.000Z', ip: '198.51.100.1', decision: 'block', decision_rule: 'region@2', status: 403, input_tokens: 5, output_tokens: 0 }),
+          makeEvent({ account_id: b, ts: '2026-03-01T10:02:30.000Z', ip: '198.51.100.9', decision: 'throttle', decision_rule: 'rpm@2', status: 429 }),
+          // A throttle decision that still answered is not a refusal.
+          makeEvent({ account_id: b, ts: '2026-03-01T10:02:40.000Z', ip: '198.51.100.9', decision: 'throttle', decision_rule: 'rpm@2', status: 200 }),
+          makeEvent({ account_id: b, ts: '2026-03-01T11:30:00.000Z', ip: '198.51.100.9' }),
+        ]);
+        const minutes = await store.eventBuckets({ since: '2026-03-01T10:00:00Z', until: '2026-03-01T11:00:00Z', bucket: 'minute' });
+        expect(minutes).toEqual([
+          { at: '2026-03-01T10:00:00.000Z', requests: 2, refused: 0, input_tokens: 30, output_tokens: 3, distinct_ips: 2 },
+          { at: '2026-03-01T10:02:00.000Z', requests: 3, refused: 2, input_tokens: 245, output_tokens: 960, distinct_ips: 2 },
+        ]);
+        const hours = await store.eventBuckets({ since: '2026-03-01T00:00:00Z', until: '2026-03-02T00:00:00Z', bucket: 'hour', account_ids: [a] });
+        expect(hours).toEqual([{ at: '2026-03-01T10:00:00.000Z', requests: 3, refused: 1, input_tokens: 35, output_tokens: 3, distinct_ips: 2 }]);
+        expect(await store.eventBuckets({ since: '2026-03-01T00:00:00Z', until: '2026-03-02T00:00:00Z', bucket: 'hour', account_ids: [] })).toEqual([]);
+        expect(await store.refusalsByRule({ since: '2026-03-01T00:00:00Z', until: '2026-03-02T00:00:00Z' })).toEqual([
+          { rule: 'region@2', count: 1 },
+          { rule: 'rpm@2', count: 1 },
+        ]);
+      });
+
+      it('lists events newest first when asked', async () => {
+        const store = await fresh();
+        const a = uid('acc');
+        const evs = [1, 2, 3].map((i) => makeEvent({ account_id: a, ts: `2026-03-01T10:00:0${i}.000Z` }));
+        await store.appendEvents(evs);
+        expect((await store.listEvents({ account_id: a, newest_first: true, limit: 2 })).map((e) => e.event_id)).toEqual([evs[2]!.event_id, evs[1]!.event_id]);
+      });
+
+      it('finds accounts by a substring of id, org id, email or org name, case-insensitively', async () => {
+        const store = await fresh();
+        const org = makeOrg({ name: 'Quokka Holdings' });
+        await store.createOrg(org);
+        const a = makeAccount({ org_id: org.org_id, email: 'Mallory@Example.test', org_name: undefined });
+        const b = makeAccount({ email: 'bob@other.test', org_name: 'Other 100%_Co' });
+        await store.createAccount(a);
+        await store.createAccount(b);
+        expect((await store.listAccounts({ search: 'mallory' })).map((x) => x.account_id)).toEqual([a.account_id]);
+        expect((await store.listAccounts({ search: 'QUOKKA' })).map((x) => x.account_id)).toEqual([a.account_id]);
+        expect((await store.listAccounts({ search: b.account_id.slice(4, 12) })).map((x) => x.account_id)).toEqual([b.account_id]);
+        expect((await store.listAccounts({ search: '100%_' })).map((x) => x.account_id)).toEqual([b.account_id]);
+        // LIKE wildcards in the text are literal.
+        expect(await store.listAccounts({ search: '%' + 'zz' })).toEqual([]);
+        expect((await store.listAccounts({ search: 'test', orgId: org.org_id })).map((x) => x.account_id)).toEqual([a.account_id]);
+      });
+
+      it('summarises risk records by cluster, riskiest first', async () => {
+        const store = await fresh();
+        const c1 = uid('cl');
+        const c2 = uid('cl');
+        const r = (account_id: string, risk: number, cluster_id: string | null, entity?: string) => ({ account_id, risk, labels: [], cluster_id, ...(entity ? { attributed_entity: entity } : {}), updated_at: '2026-03-01T00:00:00.000Z' });
+        await store.putRisk([r(uid('acc'), 0.4, c1), r(uid('acc'), 0.9, c1, 'wl:x'), r(uid('acc'), 0.6, c2), r(uid('acc'), 0.99, null)]);
+        expect(await store.riskClusters({ limit: 10 })).toEqual([
+          { cluster_id: c1, risk: 0.9, accounts: 2, entity: 'wl:x' },
+          { cluster_id: c2, risk: 0.6, accounts: 1 },
+        ]);
+        expect(await store.riskClusters({ limit: 1 })).toHaveLength(1);
+      });
+    });
   });
 }

@@ -116,7 +116,8 @@ export interface SqliteCaseStore extends CaseStore, AuditStore {
 
 type Row = Record<string, unknown>;
 
-function checkCase(c: Case): void {
+/** Validates a case before it is stored (shared with the PostgreSQL case store). */
+export function checkCase(c: Case): void {
   const issues: { path: string; message: string }[] = [];
   const need = (ok: boolean, path: string, message: string) => {
     if (!ok) issues.push({ path, message });
@@ -137,7 +138,7 @@ function checkCase(c: Case): void {
   }
 }
 
-function checkAlert(a: Alert): void {
+export function checkAlert(a: Alert): void {
   const issues: { path: string; message: string }[] = [];
   const need = (ok: boolean, path: string, message: string) => {
     if (!ok) issues.push({ path, message });
@@ -153,7 +154,7 @@ function checkAlert(a: Alert): void {
   }
 }
 
-function checkDisposition(d: AlertDisposition): void {
+export function checkDisposition(d: AlertDisposition): void {
   if (!(ALERT_VERDICTS as readonly string[]).includes(d?.verdict)) {
     throw new ValidationError(`disposition.verdict: expected one of ${ALERT_VERDICTS.join(', ')}, got ${JSON.stringify(d?.verdict)}.`, [
       { path: 'verdict', message: `one of ${ALERT_VERDICTS.join(', ')}` },
@@ -165,9 +166,62 @@ function checkDisposition(d: AlertDisposition): void {
   timeMs(d.at, 'disposition.at');
 }
 
-function uniq(xs: readonly string[]): string[] {
+export function uniq(xs: readonly string[]): string[] {
   return [...new Set(xs)];
 }
+
+/** `checkNote`: the shape `addNote` accepts. */
+export function checkNote(note: CaseNote): void {
+  if (typeof note?.note_id !== 'string' || typeof note.text !== 'string' || typeof note.author !== 'string') {
+    throw new ValidationError('note: expected note_id, author and text strings.', [{ path: 'note', message: 'note_id, author, text, at' }]);
+  }
+  timeMs(note.at, 'note.at');
+}
+
+/**
+ * The rules both case stores apply inside their transactions, as pure functions of the rows
+ * read there, so SQLite and PostgreSQL behave the same.
+ */
+export const caseRules = {
+  /** The next version of a case changed at `at` (`updated_at` never moves back). */
+  bump(c: Case, at: string): Case {
+    return { ...c, version: c.version + 1, updated_at: at > c.updated_at ? at : c.updated_at };
+  },
+  /** The case with the note and its timeline entry, or null when the note is already there. */
+  note(c: Case, note: CaseNote): Case | null {
+    if (c.notes.some((n) => n.note_id === note.note_id)) return null;
+    c.notes.push(note);
+    c.timeline.push({ at: note.at, kind: 'note', by: note.author, detail: note.text.length > 120 ? `${note.text.slice(0, 117)}…` : note.text, ref: note.note_id });
+    return caseRules.bump(c, note.at);
+  },
+  /**
+   * Links `a` into `c` (both as read): the changed alert and the next case, or null when the
+   * alert is already linked there. Throws `ConflictError` when the alert is in another case.
+   */
+  link(c: Case, a: Alert, by: string, at: string): { alert: Alert; case: Case } | null {
+    if (a.case_id && a.case_id !== c.case_id) {
+      throw new ConflictError(`Alert ${a.alert_id} already belongs to case ${a.case_id}; unlink it there first.`);
+    }
+    if (a.case_id === c.case_id && c.alerts.includes(a.alert_id)) return null;
+    a.case_id = c.case_id;
+    c.alerts = uniq([...c.alerts, a.alert_id]);
+    c.accounts = uniq([...c.accounts, ...a.subjects.accounts]);
+    if (a.subjects.cluster_id) c.clusters = uniq([...c.clusters, a.subjects.cluster_id]);
+    let detail = `${a.detector} alert (score ${a.score.toFixed(2)}) on ${a.subjects.accounts.length} account(s)`;
+    if (a.subjects.entity && !c.entity) c.entity = a.subjects.entity;
+    else if (a.subjects.entity && a.subjects.entity !== c.entity) detail += `; it attributes to ${a.subjects.entity}, the case to ${c.entity}`;
+    c.score = Math.max(c.score, a.score);
+    c.timeline.push({ at, kind: 'alert', by, detail, ref: a.alert_id });
+    return { alert: a, case: caseRules.bump(c, at) };
+  },
+  /** Sets the alert's disposition; with its case (if any) the next case carrying the timeline entry. */
+  dispose(a: Alert, d: AlertDisposition, c: Case | null): { alert: Alert; case: Case | null } {
+    a.disposition = { verdict: d.verdict, reason: d.reason, by: d.by, at: d.at };
+    if (!c) return { alert: a, case: null };
+    c.timeline.push({ at: d.at, kind: 'disposition', by: d.by, detail: `alert ${a.alert_id}: ${d.verdict} (${d.reason})`, ref: a.alert_id });
+    return { alert: a, case: caseRules.bump(c, d.at) };
+  },
+};
 
 /** Opens the embedded case and audit store (creating its tables). */
 export function openSqliteCaseStore(opts: SqliteCaseStoreOptions): SqliteCaseStore {
@@ -250,9 +304,8 @@ export function openSqliteCaseStore(opts: SqliteCaseStoreOptions): SqliteCaseSto
     for (const k of c.clusters) s.addSubject.run('cluster', k, c.case_id);
     if (c.entity) s.addSubject.run('entity', c.entity, c.case_id);
   }
-  /** Stores the next version of a case read in this transaction. */
-  function bump(c: Case, at: string): Case {
-    const next = { ...c, version: c.version + 1, updated_at: at > c.updated_at ? at : c.updated_at };
+  /** Stores a case's next version (from `caseRules`), read in this transaction. */
+  function store(next: Case): Case {
     s.replaceCase.run(caseParams(next));
     indexCase(next);
     return next;
@@ -285,10 +338,8 @@ export function openSqliteCaseStore(opts: SqliteCaseStoreOptions): SqliteCaseSto
     }),
     note: db.transaction((caseId: string, note: CaseNote): Case => {
       const c = mustCase(caseId);
-      if (c.notes.some((n) => n.note_id === note.note_id)) return c;
-      c.notes.push(note);
-      c.timeline.push({ at: note.at, kind: 'note', by: note.author, detail: note.text.length > 120 ? `${note.text.slice(0, 117)}…` : note.text, ref: note.note_id });
-      return bump(c, note.at);
+      const next = caseRules.note(c, note);
+      return next ? store(next) : c;
     }),
     putAlert: db.transaction((a: Alert): boolean => {
       const r = s.insertAlert.run({
@@ -310,39 +361,22 @@ export function openSqliteCaseStore(opts: SqliteCaseStoreOptions): SqliteCaseSto
       const c = mustCase(caseId);
       const a = readAlert(alertId);
       if (!a) throw new NotFoundError(`Alert ${alertId} does not exist; store it with putAlert first.`);
-      if (a.case_id && a.case_id !== caseId) {
-        throw new ConflictError(`Alert ${alertId} already belongs to case ${a.case_id}; unlink it there first.`);
-      }
-      if (a.case_id === caseId && c.alerts.includes(alertId)) return c;
-      a.case_id = caseId;
-      writeAlert(a);
-      c.alerts = uniq([...c.alerts, alertId]);
-      c.accounts = uniq([...c.accounts, ...a.subjects.accounts]);
-      if (a.subjects.cluster_id) c.clusters = uniq([...c.clusters, a.subjects.cluster_id]);
-      let detail = `${a.detector} alert (score ${a.score.toFixed(2)}) on ${a.subjects.accounts.length} account(s)`;
-      if (a.subjects.entity && !c.entity) c.entity = a.subjects.entity;
-      else if (a.subjects.entity && a.subjects.entity !== c.entity) detail += `; it attributes to ${a.subjects.entity}, the case to ${c.entity}`;
-      c.score = Math.max(c.score, a.score);
-      c.timeline.push({ at, kind: 'alert', by, detail, ref: alertId });
-      return bump(c, at);
+      const linked = caseRules.link(c, a, by, at);
+      if (!linked) return c;
+      writeAlert(linked.alert);
+      return store(linked.case);
     }),
     dispose: db.transaction((alertId: string, d: AlertDisposition): Alert => {
       const a = readAlert(alertId);
       if (!a) throw new NotFoundError(`Alert ${alertId} does not exist.`);
-      a.disposition = { verdict: d.verdict, reason: d.reason, by: d.by, at: d.at };
-      writeAlert(a);
-      if (a.fingerprint) {
-        if (d.verdict === 'true_positive') s.unsuppress.run(a.fingerprint);
-        else s.suppress.run(a.fingerprint, a.alert_id, JSON.stringify(a.disposition));
+      const r = caseRules.dispose(a, d, a.case_id ? readCase(a.case_id) : null);
+      writeAlert(r.alert);
+      if (r.alert.fingerprint) {
+        if (d.verdict === 'true_positive') s.unsuppress.run(r.alert.fingerprint);
+        else s.suppress.run(r.alert.fingerprint, r.alert.alert_id, JSON.stringify(r.alert.disposition));
       }
-      if (a.case_id) {
-        const c = readCase(a.case_id);
-        if (c) {
-          c.timeline.push({ at: d.at, kind: 'disposition', by: d.by, detail: `alert ${alertId}: ${d.verdict} (${d.reason})`, ref: alertId });
-          bump(c, d.at);
-        }
-      }
-      return a;
+      if (r.case) store(r.case);
+      return r.alert;
     }),
   };
 
@@ -401,10 +435,7 @@ export function openSqliteCaseStore(opts: SqliteCaseStoreOptions): SqliteCaseSto
     },
     async addNote(caseId, note) {
       open();
-      if (typeof note?.note_id !== 'string' || typeof note.text !== 'string' || typeof note.author !== 'string') {
-        throw new ValidationError('note: expected note_id, author and text strings.', [{ path: 'note', message: 'note_id, author, text, at' }]);
-      }
-      timeMs(note.at, 'note.at');
+      checkNote(note);
       return tx.note.immediate(caseId, structuredClone(note));
     },
     async putAlert(a) {

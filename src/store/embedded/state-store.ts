@@ -17,7 +17,7 @@ import type {
   UsageEvent,
 } from '../../core/index.js';
 import { ConflictError, NotFoundError, systemClock, type Clock } from '../../core/index.js';
-import { columnDefs, columnList, fromRow, placeholderList, toParams, type ColumnSpec } from './columns.js';
+import { columnDefs, columnList, fromRow, placeholderList, positionalList, toParams, toPositional, type ColumnSpec } from './columns.js';
 import { GroupCommit, migrate, openDatabase, timeMs, type Migration, type SqliteDatabase, type SqliteSynchronous } from './sqlite.js';
 
 export const ORG_COLUMNS = [
@@ -205,6 +205,9 @@ export interface SqliteStore extends StateStore {
 
 type Row = Record<string, unknown>;
 
+/** An event refused at the gateway (see `EventBucket.refused`); shared with the PostgreSQL store. */
+export const REFUSED_SQL = "(decision IN ('block', 'step_up', 'throttle') AND status >= 400)";
+
 function actionToParams(a: EnforcementAction): Row {
   return {
     ...toParams(ACTION_COLUMNS, { ...a, subject_kind: a.subject.kind, subject_id: a.subject.id }),
@@ -266,7 +269,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       'UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
     ),
     insertEvent: db.prepare(
-      `INSERT OR IGNORE INTO events (${columnList(EVENT_COLUMNS)}, ts_ms) VALUES (${placeholderList(EVENT_COLUMNS)}, @ts_ms)`,
+      `INSERT OR IGNORE INTO events (${columnList(EVENT_COLUMNS)}, ts_ms) VALUES (${positionalList(EVENT_COLUMNS)}, ?)`,
     ),
     deleteEventsBefore: db.prepare('DELETE FROM events WHERE ts_ms < ?'),
     scrubBefore: db.prepare(
@@ -302,7 +305,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
 
   const eventWrites = new GroupCommit(db, 'event store');
   const insertOne = (e: UsageEvent): number =>
-    e.account_id !== undefined && deleted.has(e.account_id) ? 0 : s.insertEvent.run({ ...toParams(EVENT_COLUMNS, e), ts_ms: timeMs(e.ts, `event ${e.event_id} ts`) }).changes;
+    e.account_id !== undefined && deleted.has(e.account_id) ? 0 : s.insertEvent.run(toPositional(EVENT_COLUMNS, e, timeMs(e.ts, `event ${e.event_id} ts`))).changes;
 
   const appendTx = db.transaction((events: UsageEvent[]) => {
     let added = 0;
@@ -392,6 +395,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       return row ? fromRow<AccountRecord>(ACCOUNT_COLUMNS, row) : null;
     },
     async listAccounts(o = {}) {
+      if (o.search !== undefined && o.search !== '') {
+        const like = `%${o.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const match = ['a.account_id', 'a.org_id', "coalesce(a.email, '')", "coalesce(a.org_name, '')", "coalesce(o.name, '')"].map((c) => `lower(${c}) LIKE @like ESCAPE '\\'`);
+        const parts = [`(${match.join(' OR ')})`, 'a.account_id > @after'];
+        if (o.orgId !== undefined) parts.push('a.org_id = @org');
+        const rows = db
+          .prepare(`SELECT a.* FROM accounts a LEFT JOIN orgs o ON o.org_id = a.org_id WHERE ${parts.join(' AND ')} ORDER BY a.account_id LIMIT @limit`)
+          .all({ like, after: o.after ?? '', limit: limitOf(o.limit), ...(o.orgId !== undefined ? { org: o.orgId } : {}) }) as Row[];
+        return rows.map((r) => fromRow<AccountRecord>(ACCOUNT_COLUMNS, r));
+      }
       const rows =
         o.orgId === undefined
           ? s.listAccounts.all(o.after ?? '', limitOf(o.limit))
@@ -476,7 +489,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     async listEvents(q) {
       const { sql, params } = eventWhere(q);
       const rows = db
-        .prepare(`SELECT * FROM events ${sql} ORDER BY ts_ms, event_id LIMIT ?`)
+        .prepare(`SELECT * FROM events ${sql} ORDER BY ${q.newest_first ? 'ts_ms DESC, event_id DESC' : 'ts_ms, event_id'} LIMIT ?`)
         .all(...params, limitOf(q.limit)) as Row[];
       return rows.map((r) => fromRow<UsageEvent>(EVENT_COLUMNS, r));
     },
@@ -484,6 +497,38 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       const { sql, params } = eventWhere(q);
       const n = (db.prepare(`SELECT count(*) AS n FROM events ${sql}`).get(...params) as { n: number }).n;
       return q.limit === undefined ? n : Math.min(n, limitOf(q.limit));
+    },
+    async eventBuckets(q) {
+      const width = q.bucket === 'minute' ? 60_000 : 3_600_000;
+      const ids = q.account_ids;
+      if (ids && ids.length === 0) return [];
+      const accounts = ids ? `AND account_id IN (SELECT value FROM json_each(?))` : '';
+      const rows = db
+        .prepare(
+          `SELECT (ts_ms / ${width}) * ${width} AS b, count(*) AS requests,
+             sum(CASE WHEN ${REFUSED_SQL} THEN 1 ELSE 0 END) AS refused,
+             coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
+             count(DISTINCT ip) AS distinct_ips
+           FROM events WHERE ts_ms >= ? AND ts_ms < ? ${accounts} GROUP BY b ORDER BY b`,
+        )
+        .all(timeMs(q.since, 'query.since'), timeMs(q.until, 'query.until'), ...(ids ? [JSON.stringify(ids.slice(0, 1000))] : [])) as Row[];
+      return rows.map((r) => ({
+        at: new Date(Number(r['b'])).toISOString(),
+        requests: Number(r['requests']),
+        refused: Number(r['refused']),
+        input_tokens: Number(r['input_tokens']),
+        output_tokens: Number(r['output_tokens']),
+        distinct_ips: Number(r['distinct_ips']),
+      }));
+    },
+    async refusalsByRule(q) {
+      const rows = db
+        .prepare(
+          `SELECT coalesce(decision_rule, '(none)') AS rule, count(*) AS n FROM events
+           WHERE ts_ms >= ? AND ts_ms < ? AND ${REFUSED_SQL} GROUP BY rule ORDER BY n DESC, rule`,
+        )
+        .all(timeMs(q.since, 'query.since'), timeMs(q.until, 'query.until')) as Row[];
+      return rows.map((r) => ({ rule: r['rule'] as string, count: Number(r['n']) }));
     },
     async deleteEventsBefore(before) {
       return s.deleteEventsBefore.run(timeMs(before, 'before')).changes;
@@ -543,6 +588,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     async getRisk(accountId) {
       const row = s.getRisk.get(accountId) as Row | undefined;
       return row ? fromRow<AccountRisk>(RISK_COLUMNS, row) : null;
+    },
+
+    async riskClusters(o = {}) {
+      const rows = db
+        .prepare(
+          `SELECT json_extract(cluster_id, '$') AS c, max(risk) AS risk, count(*) AS n,
+             max(json_extract(attributed_entity, '$')) AS entity
+           FROM risk WHERE json_extract(cluster_id, '$') IS NOT NULL
+           GROUP BY c ORDER BY risk DESC, n DESC, c LIMIT ?`,
+        )
+        .all(limitOf(o.limit)) as Row[];
+      return rows.map((r) => ({
+        cluster_id: r['c'] as string,
+        risk: Number(r['risk']),
+        accounts: Number(r['n']),
+        ...(r['entity'] ? { entity: r['entity'] as string } : {}),
+      }));
     },
 
     async putBlob(key, value) {

@@ -83,6 +83,77 @@ CREATE TABLE ${s}.blobs (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'cases, alerts, suppressions, audit log (the case store; docs/cases.md, docs/audit.md)',
+    // Documents and audit data are JSON (not JSONB): kept as written, so any string the
+    // embedded store keeps (a NUL escape included, which JSONB refuses) is kept here too.
+    sql: (s) => `
+CREATE TABLE ${s}.cases (
+  case_id TEXT COLLATE "C" PRIMARY KEY,
+  status TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  assignee TEXT COLLATE "C",
+  entity TEXT COLLATE "C",
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  version INTEGER NOT NULL,
+  doc JSON NOT NULL
+);
+CREATE INDEX cases_by_update ON ${s}.cases (updated_ms DESC, case_id);
+CREATE TABLE ${s}.case_subjects (
+  kind TEXT NOT NULL CHECK (kind IN ('account', 'cluster', 'entity')),
+  value TEXT COLLATE "C" NOT NULL,
+  case_id TEXT COLLATE "C" NOT NULL REFERENCES ${s}.cases (case_id) ON DELETE CASCADE,
+  PRIMARY KEY (kind, value, case_id)
+);
+CREATE INDEX case_subjects_by_case ON ${s}.case_subjects (case_id);
+CREATE TABLE ${s}.alerts (
+  alert_id TEXT COLLATE "C" PRIMARY KEY,
+  case_id TEXT COLLATE "C",
+  detector TEXT NOT NULL,
+  cluster_id TEXT COLLATE "C",
+  entity TEXT COLLATE "C",
+  fingerprint TEXT COLLATE "C",
+  verdict TEXT,
+  created_ms BIGINT NOT NULL,
+  doc JSON NOT NULL
+);
+CREATE INDEX alerts_by_case ON ${s}.alerts (case_id, created_ms);
+CREATE INDEX alerts_by_cluster ON ${s}.alerts (cluster_id);
+CREATE INDEX alerts_by_entity ON ${s}.alerts (entity);
+CREATE INDEX alerts_by_time ON ${s}.alerts (created_ms, alert_id);
+CREATE TABLE ${s}.alert_accounts (
+  account_id TEXT COLLATE "C" NOT NULL,
+  alert_id TEXT COLLATE "C" NOT NULL REFERENCES ${s}.alerts (alert_id) ON DELETE CASCADE,
+  PRIMARY KEY (account_id, alert_id)
+);
+CREATE TABLE ${s}.alert_suppressions (
+  fingerprint TEXT COLLATE "C" PRIMARY KEY,
+  alert_id TEXT COLLATE "C" NOT NULL,
+  disposition JSON NOT NULL
+);
+CREATE TABLE ${s}.audit_log (
+  pos BIGSERIAL PRIMARY KEY,
+  chain TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  prev TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  type TEXT COLLATE "C" NOT NULL,
+  actor TEXT COLLATE "C" NOT NULL,
+  subject_kind TEXT,
+  subject_id TEXT COLLATE "C",
+  data JSON NOT NULL,
+  at TEXT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  sig TEXT NOT NULL,
+  UNIQUE (chain, seq)
+);
+CREATE INDEX audit_by_time ON ${s}.audit_log (at_ms);
+CREATE INDEX audit_by_subject ON ${s}.audit_log (subject_kind, subject_id);
+`,
+  },
 ];
 
 export const PG_ENFORCEMENT_MIGRATIONS: readonly PgMigration[] = [
@@ -102,8 +173,36 @@ CREATE INDEX enforcement_changes_at ON ${s}.enforcement_changes (at);
   },
 ];
 
+export const PG_CONSOLE_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    description: 'console users and sessions',
+    sql: (s) => `
+CREATE TABLE ${s}.console_users (
+  username TEXT COLLATE "C" PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE ${s}.console_sessions (
+  session_hash TEXT COLLATE "C" PRIMARY KEY,
+  username TEXT COLLATE "C" NOT NULL REFERENCES ${s}.console_users (username) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  expires_ms BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_user ON ${s}.console_sessions (username);
+CREATE INDEX console_sessions_expiry ON ${s}.console_sessions (expires_ms);
+`,
+  },
+];
+
 /**
- * Applies every pending migration of the PostgreSQL adapters (store, enforcement change log)
+ * Applies every pending migration of the PostgreSQL adapters (store, enforcement change log, console users and sessions)
  * in `schema` (default `public`), creating the schema if needed. Safe to run from several
  * processes at once (an advisory lock serialises them). Returns each component's version.
  */
@@ -113,6 +212,7 @@ export async function migratePostgres(pool: pg.Pool, opts: { schema?: string } =
     return {
       store: await migrateComponent(pool, schema, 'store', PG_STORE_MIGRATIONS),
       enforcement: await migrateComponent(pool, schema, 'enforcement', PG_ENFORCEMENT_MIGRATIONS),
+      console: await migrateComponent(pool, schema, 'console', PG_CONSOLE_MIGRATIONS),
     };
   } catch (err) {
     unavailable(err, pool);

@@ -139,6 +139,39 @@ describe('NatsBus', () => {
     ]);
   });
 
+  it('restarts a partition’s consumer after a given stream sequence, dropping what the old one held', async () => {
+    const bus = await open({ partitions: 2, partitionKey: (m) => String(m.n) });
+    const group = uid('g');
+    const ns = Array.from({ length: 12 }, (_, i) => i).filter((n) => partitionOf(String(n), 2) === 0);
+    for (const n of ns) await bus.publish({ n, text: 'x' }, uid('m'));
+    expect(await bus.groupPending(group)).toBeNull();
+    // A first consumer takes every message and settles none (a worker that died before its commit).
+    const held: { n: number; seq: number }[] = [];
+    const first = bus.consumePartition(group, 0, async (d) => void held.push({ n: d.data.n, seq: d.seq }), { batch: 100 });
+    await waitFor(() => held.length === ns.length, 'the first deliveries');
+    await first.close();
+    expect(held.map((h) => h.n)).toEqual(ns);
+    expect(await bus.lastSeq(0)).toBe(held[held.length - 1]!.seq);
+    expect(await bus.groupPending(group)).toBe(ns.length);
+    // Resume after the third message's sequence: the rest arrive at once, in order, no redelivery wait.
+    const after = held[2]!.seq;
+    const got: number[] = [];
+    opened.push(
+      bus.consumePartition(
+        group,
+        0,
+        async (d) => {
+          got.push(d.data.n);
+          await d.ack();
+        },
+        { batch: 100, startAfterSeq: after },
+      ),
+    );
+    await waitFor(() => got.length === ns.length - 3, 'the deliveries after the position');
+    expect(got).toEqual(ns.slice(3));
+    await waitFor(async () => (await bus.groupPending(group)) === 0, 'nothing pending');
+  });
+
   it('fails with the address it tried when NATS is unreachable', async () => {
     const err = await openNatsBus({ servers: unreachable.natsServers, stream: 'x', subjectPrefix: 'x', connectTimeoutMs: 1000 }).then(
       () => null,

@@ -74,11 +74,33 @@ export interface ParkedNatsMessage {
   parkedAt: string;
 }
 
+/** A delivery with its stream sequence (the position a partition's consumer has reached). */
+export interface NatsDelivery<T> extends Delivery<T> {
+  readonly seq: number;
+}
+
 export interface NatsBus<T> extends EventBus<T> {
   readonly stream: string;
   readonly partitions: number;
-  /** Consumes one partition only (a worker that owns some partitions of a group). */
-  consumePartition(group: string, partition: number, handle: (d: Delivery<T>) => Promise<void>, opts?: { batch?: number }): Consumer;
+  /**
+   * Consumes one partition only (a worker that owns some partitions of a group). With
+   * `startAfterSeq`, the group's consumer of that partition is first recreated to deliver from
+   * the next stream sequence on (a worker resuming from the position it committed elsewhere;
+   * deliveries the previous consumer had not settled are dropped with it).
+   */
+  consumePartition(
+    group: string,
+    partition: number,
+    handle: (d: NatsDelivery<T>) => Promise<void>,
+    opts?: { batch?: number; startAfterSeq?: number },
+  ): Consumer;
+  /** The last stream sequence stored on a partition's subject (0 when it has none). */
+  lastSeq(partition: number): Promise<number>;
+  /**
+   * Messages a group has not acked yet (undelivered + delivered, not acked), summed over its
+   * partitions, read from the server without consuming; null when the group has no consumer.
+   */
+  groupPending(group: string): Promise<number | null>;
   /** Messages `group` parked with `term` (or after `maxAttempts`), oldest first. */
   parked(group: string): Promise<ParkedNatsMessage[]>;
   /** Removes a group's durable consumers (a group that no longer consumes holds nothing back, but keeps server state). */
@@ -226,20 +248,28 @@ export async function openNatsBus<T>(opts: NatsBusOptions<T>): Promise<NatsBus<T
   };
 
   const ensured = new Map<string, Promise<void>>();
-  function ensureConsumer(group: string, p: number): Promise<void> {
+  /** Consumers recreated from a stream sequence: created again from there if they vanish. */
+  const startSeqs = new Map<string, number>();
+  function ensureConsumer(group: string, p: number, reset = false): Promise<void> {
     const name = durableName(group, p);
-    let done = ensured.get(name);
+    let done = reset ? undefined : ensured.get(name);
     if (!done) {
+      const start = startSeqs.get(name);
       const config: Partial<ConsumerConfig> = {
         durable_name: name,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
+        ...(start === undefined ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }),
         filter_subject: subjectOf(p),
         ack_wait: ns(ackWaitMs),
         max_ack_pending: maxAckPending,
         max_deliver: -1,
       };
       done = (async () => {
+        if (reset) {
+          await jsm.consumers.delete(stream, name).catch((err: unknown) => {
+            if (!/not found/i.test((err as Error).message)) throw err;
+          });
+        }
         const info = await jsm.consumers.info(stream, name).catch((err: unknown) => {
           if (/not found/i.test((err as Error).message)) return null;
           throw err;
@@ -287,12 +317,19 @@ export async function openNatsBus<T>(opts: NatsBusOptions<T>): Promise<NatsBus<T
   function startConsumer(
     group: string,
     parts: number[],
-    handle: (d: Delivery<T>) => Promise<void>,
+    handle: (d: NatsDelivery<T>) => Promise<void>,
     batchOpt: number | undefined,
+    startAfterSeq?: number,
   ): Consumer {
     checkGroup(group);
     const batch = Math.max(1, Math.floor(batchOpt ?? 1));
     if (closed) throw new UnavailableError(`The bus on ${stream} is closed; open it again.`);
+    if (startAfterSeq !== undefined) {
+      for (const p of parts) {
+        startSeqs.set(durableName(group, p), startAfterSeq + 1);
+        void ensureConsumer(group, p, true).catch(() => undefined);
+      }
+    }
     let stopped = false;
     const running = new Set<Promise<void>>();
     const loops = parts.map((p) => pullLoop(p));
@@ -404,10 +441,11 @@ export async function openNatsBus<T>(opts: NatsBusOptions<T>): Promise<NatsBus<T
           track(once(() => park(group, m, id, `gave up after ${maxAttempts} attempts`))());
           return;
         }
-        const delivery: Delivery<T> = {
+        const delivery: NatsDelivery<T> = {
           data,
           id,
           attempt,
+          seq: m.seq,
           ack: once(async () => {
             await settle(m, '+ACK');
             markDone(m.seq);
@@ -510,7 +548,36 @@ export async function openNatsBus<T>(opts: NatsBusOptions<T>): Promise<NatsBus<T
       if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
         throw new ConfigError('CONFIG_INVALID', `bus partition: expected 0…${partitions - 1}, got ${partition}.`);
       }
-      return startConsumer(group, [partition], handle, o?.batch);
+      const start = o?.startAfterSeq;
+      if (start !== undefined && (!Number.isInteger(start) || start < 0)) {
+        throw new ConfigError('CONFIG_INVALID', `bus startAfterSeq: expected an integer ≥ 0, got ${start}.`);
+      }
+      return startConsumer(group, [partition], handle, o?.batch, start);
+    },
+
+    async lastSeq(partition) {
+      try {
+        const m = await jsm.streams.getMessage(stream, { last_by_subj: subjectOf(partition) });
+        return m?.seq ?? 0;
+      } catch (err) {
+        if (/no message found|not found/i.test((err as Error).message)) return 0;
+        throw new UnavailableError(`${where}: cannot read the last message of ${subjectOf(partition)}: ${(err as Error).message}.`, { cause: err });
+      }
+    },
+
+    async groupPending(group) {
+      checkGroup(group);
+      let total: number | null = null;
+      for (let p = 0; p < partitions; p++) {
+        try {
+          const info = await jsm.consumers.info(stream, durableName(group, p));
+          total = (total ?? 0) + info.num_pending + info.num_ack_pending;
+        } catch (err) {
+          if (/not found/i.test((err as Error).message)) continue;
+          throw new UnavailableError(`${where}: cannot read consumer ${durableName(group, p)}: ${(err as Error).message}.`, { cause: err });
+        }
+      }
+      return total;
     },
 
     async parked(group) {

@@ -31,9 +31,10 @@ describe('PostgresStore', () => {
     try {
       // Several processes starting at once: the advisory lock runs each migration once.
       const results = await Promise.all([1, 2, 3].map(() => migratePostgres(pool, { schema })));
-      expect(results).toEqual([1, 2, 3].map(() => ({ store: PG_STORE_MIGRATIONS.length, enforcement: 1 })));
+      expect(results).toEqual([1, 2, 3].map(() => ({ store: PG_STORE_MIGRATIONS.length, enforcement: 1, console: 1 })));
       const rows = (await pool.query(`SELECT component, version FROM "${schema}".schema_version ORDER BY component`)).rows;
       expect(rows).toEqual([
+        { component: 'console', version: 1 },
         { component: 'enforcement', version: 1 },
         { component: 'store', version: PG_STORE_MIGRATIONS.length },
       ]);

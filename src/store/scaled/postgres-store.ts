@@ -33,6 +33,7 @@ import {
   KEY_COLUMNS,
   ORG_COLUMNS,
   RISK_COLUMNS,
+  REFUSED_SQL,
 } from '../embedded/state-store.js';
 import { migratePostgres, PG_ARRAY } from './migrations.js';
 import {
@@ -258,6 +259,19 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
       return row ? pgFromRow<AccountRecord>(ACCOUNT_COLUMNS, row) : null;
     },
     async listAccounts(o = {}) {
+      if (o.search !== undefined && o.search !== '') {
+        const like = `%${o.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const match = ['a.account_id', 'a.org_id', "coalesce(a.email, '')", "coalesce(a.org_name, '')", "coalesce(o.name, '')"].map((c) => `lower(${c}) LIKE $1`);
+        const values: unknown[] = [like, o.after ?? '', limitOf(o.limit)];
+        if (o.orgId !== undefined) values.push(o.orgId);
+        const r = await run(
+          `SELECT a.* FROM ${s}.accounts a LEFT JOIN ${s}.orgs o ON o.org_id = a.org_id
+           WHERE (${match.join(' OR ')}) AND a.account_id > $2 ${o.orgId !== undefined ? 'AND a.org_id = $4' : ''}
+           ORDER BY a.account_id LIMIT $3`,
+          values,
+        );
+        return r.rows.map((row) => pgFromRow<AccountRecord>(ACCOUNT_COLUMNS, row));
+      }
       const r =
         o.orgId === undefined
           ? await run(`SELECT * FROM ${s}.accounts WHERE account_id > $1 ORDER BY account_id LIMIT $2`, [
@@ -367,7 +381,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
     },
     async listEvents(qy) {
       const { where, values } = eventWhere(qy);
-      const r = await run(`SELECT * FROM ${s}.events ${where} ORDER BY ts_ms, event_id LIMIT $${values.length + 1}`, [
+      const order = qy.newest_first ? 'ts_ms DESC, event_id DESC' : 'ts_ms, event_id';
+      const r = await run(`SELECT * FROM ${s}.events ${where} ORDER BY ${order} LIMIT $${values.length + 1}`, [
         ...values,
         limitOf(qy.limit),
       ]);
@@ -377,6 +392,36 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
       const { where, values } = eventWhere(qy);
       const n = Number((await one(`SELECT count(*) AS n FROM ${s}.events ${where}`, values))?.['n'] ?? 0);
       return qy.limit === undefined ? n : Math.min(n, limitOf(qy.limit) ?? n);
+    },
+    async eventBuckets(qy) {
+      const width = qy.bucket === 'minute' ? 60_000 : 3_600_000;
+      const ids = qy.account_ids;
+      if (ids && ids.length === 0) return [];
+      const r = await run(
+        `SELECT (ts_ms / ${width}) * ${width} AS b, count(*) AS requests,
+           sum(CASE WHEN ${REFUSED_SQL} THEN 1 ELSE 0 END) AS refused,
+           coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
+           count(DISTINCT ip) AS distinct_ips
+         FROM ${s}.events WHERE ts_ms >= $1 AND ts_ms < $2 ${ids ? 'AND account_id = ANY($3::text[])' : ''}
+         GROUP BY b ORDER BY b`,
+        [timeMs(qy.since, 'query.since'), timeMs(qy.until, 'query.until'), ...(ids ? [ids.slice(0, 1000)] : [])],
+      );
+      return r.rows.map((row) => ({
+        at: new Date(Number(row['b'])).toISOString(),
+        requests: Number(row['requests']),
+        refused: Number(row['refused']),
+        input_tokens: Number(row['input_tokens']),
+        output_tokens: Number(row['output_tokens']),
+        distinct_ips: Number(row['distinct_ips']),
+      }));
+    },
+    async refusalsByRule(qy) {
+      const r = await run(
+        `SELECT coalesce(decision_rule, '(none)') AS rule, count(*) AS n FROM ${s}.events
+         WHERE ts_ms >= $1 AND ts_ms < $2 AND ${REFUSED_SQL} GROUP BY 1 ORDER BY n DESC, rule`,
+        [timeMs(qy.since, 'query.since'), timeMs(qy.until, 'query.until')],
+      );
+      return r.rows.map((row) => ({ rule: row['rule'] as string, count: Number(row['n']) }));
     },
     async deleteEventsBefore(before) {
       return (await run(`DELETE FROM ${s}.events WHERE ts_ms < $1`, [timeMs(before, 'before')])).rowCount ?? 0;
@@ -457,6 +502,21 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
     async getRisk(accountId) {
       const row = await one(`SELECT * FROM ${s}.risk WHERE account_id = $1`, [accountId]);
       return row ? pgFromRow<AccountRisk>(RISK_COLUMNS, row) : null;
+    },
+
+    async riskClusters(o = {}) {
+      const r = await run(
+        `SELECT cluster_id #>> '{}' AS c, max(risk) AS risk, count(*) AS n, max(attributed_entity #>> '{}') AS entity
+         FROM ${s}.risk WHERE cluster_id IS NOT NULL AND jsonb_typeof(cluster_id) = 'string'
+         GROUP BY 1 ORDER BY risk DESC, n DESC, c LIMIT $1`,
+        [limitOf(o.limit)],
+      );
+      return r.rows.map((row) => ({
+        cluster_id: row['c'] as string,
+        risk: Number(row['risk']),
+        accounts: Number(row['n']),
+        ...(row['entity'] ? { entity: row['entity'] as string } : {}),
+      }));
     },
 
     async putBlob(key, value) {
