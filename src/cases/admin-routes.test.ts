@@ -143,6 +143,19 @@ describe('case routes', () => {
     expect((JSON.parse(blobs.get(STIX_IMPORTS_BLOB)!.toString('utf8')) as unknown[]).length).toBe(1);
     expect(audit.filter((a) => a.type === 'intel.stix_import').length).toBe(2);
   });
+
+  it('answers an import with counts per kind and its sender, and expires a bundle’s indicators on request', async () => {
+    const { json } = await call('POST', '/alerts', { alerts: [alert(2, { subjects: { accounts: ['acc_x2'], cluster_id: 'cl_x2' }, indicators: { asns: [64500], device_fingerprints: ['dev_1', 'dev_2'] } })] });
+    const bundle = (await call('GET', `/cases/${json['created'][0]}/stix`)).json;
+    const r = await call('POST', '/stix/imports', bundle);
+    expect(r.json).toMatchObject({ by_kind: { asn: 1, device_fingerprint: 2 }, senders: ['Warden'], attributed_to: [] });
+    const exp = await call('POST', `/stix/imports/${bundle['id']}/expire`, { at: '2026-02-01T00:00:00Z' });
+    expect(exp.json).toMatchObject({ bundle_id: bundle['id'], expired: 3, valid_until: '2026-02-01T00:00:00.000Z' });
+    const stored = (await call('GET', '/stix/imports')).json['imports'].find((x: { bundle_id: string }) => x.bundle_id === bundle['id']);
+    expect(stored.indicators.every((i: { valid_until?: string }) => i.valid_until === '2026-02-01T00:00:00.000Z')).toBe(true);
+    expect((await call('POST', '/stix/imports/bundle--00000000-0000-5000-8000-000000000000/expire', {})).status).toBe(404);
+    expect(audit.some((a) => a.type === 'intel.stix_expire')).toBe(true);
+  });
 });
 
 describe('case events to webhooks', () => {

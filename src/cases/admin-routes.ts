@@ -2,14 +2,17 @@
  * The cases admin API under `/admin/v1`: list and read cases, notes, assignment, status,
  * actions taken for a case (enforcement actions on its clusters, accounts or orgs), reversals,
  * alert intake and dispositions, evidence reports (JSON, HTML) and STIX export and import.
- * The same bearer admin token as the rest of the admin API, compared in constant time; strict
- * validation whose errors name the field. Registered by the composition root (`warden serve`)
+ * The same injected `AdminAuthenticator` as the rest of the admin API (the Bearer admin token,
+ * compared in constant time, or a console session) with `admitAdmin`'s role per route and CSRF
+ * check; a session's username is the author of what it does. Strict validation whose errors
+ * name the field. Registered by the composition root (`warden serve`)
  * through the gateway's `routes` hook; this part never imports the gateway.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
+  admitAdmin,
   ALERT_VERDICTS,
   CASE_SEVERITIES,
   CASE_STATUSES,
@@ -19,6 +22,8 @@ import {
   formatIssuePath,
 } from '../core/index.js';
 import type {
+  AdminAuthenticator,
+  AdminPrincipal,
   Alert,
   AuditLog,
   Case,
@@ -27,11 +32,11 @@ import type {
   EnforcementAction,
   EnforcementState,
   StateStore,
-  Subject,
   UsageEvent,
 } from '../core/index.js';
 import { ingestAlerts } from './ingest.js';
-import { assignCase, disposeAlert, recordCaseAction, recordCaseReversal, setCaseStatus } from './case-ops.js';
+import { assignCase, disposeAlert, recordCaseReversal, setCaseStatus } from './case-ops.js';
+import { actForCase } from './act.js';
 import { caseReportJson, type CaseReport, type CaseUsageVolumes } from './report.js';
 import { collectCaseIndicators, exportStixBundle, importStixBundle, type ImportedIdentity, type ImportedIndicator, type StixImportProblem, type Tlp } from './stix.js';
 import { redactPrompt, renderCaseReportHtml, type ReportExtras } from './report-html.js';
@@ -59,8 +64,10 @@ export interface CaseRoutesDeps {
   cases: CaseStore;
   store: Pick<StateStore, 'getAction' | 'getAccount' | 'listEvents' | 'putBlob' | 'getBlob'>;
   enforcement: Pick<EnforcementState, 'apply'>;
-  /** The admin token; compared in constant time. */
-  token: string;
+  /** The admin token; compared in constant time. Used when no `authenticate` is given. */
+  token?: string;
+  /** Who is calling (token or console session); the composition root injects the console's. */
+  authenticate?: AdminAuthenticator;
   now: () => number;
   log: { error(obj: object, msg: string): void };
   /** Where decisions are recorded; each route resolves after its records are durable. */
@@ -141,6 +148,7 @@ const ListQuery = z.strictObject({
   after: z.string().min(1).optional(),
 });
 const ReportQuery = z.strictObject({ format: z.enum(['json', 'html']).default('json') });
+const StixExpireInput = z.strictObject({ at: isoTime.optional() });
 const StixQuery = z.strictObject({ tlp: z.enum(['white', 'green', 'amber', 'red']).default('amber') });
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
@@ -192,7 +200,22 @@ export function usageOfEvents(events: readonly UsageEvent[], samples = 6): { usa
 // Routes
 
 export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): void {
-  const tokenHash = createHash('sha256').update(deps.token).digest();
+  if (!deps.authenticate && !deps.token) throw new WardenError('CONFIG_INVALID', 'registerCaseRoutes: give an authenticator or the admin token.');
+  const authenticate: AdminAuthenticator =
+    deps.authenticate ??
+    (() => {
+      const tokenHash = createHash('sha256').update(deps.token!).digest();
+      return async ({ headers }) => {
+        const h = headers['authorization'];
+        const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h) : null;
+        const given = createHash('sha256').update(m?.[1] ?? '').digest();
+        return m && timingSafeEqual(given, tokenHash) ? { actor: 'admin', role: 'admin', via: 'token' } : null;
+      };
+    })();
+  const principals = new WeakMap<FastifyRequest, AdminPrincipal>();
+  const actorOf = (req: FastifyRequest) => principals.get(req)?.actor ?? 'admin';
+  /** A console session records its user as the author; the token keeps the author the caller names. */
+  const authorOf = (req: FastifyRequest, given: string) => (principals.get(req)?.via === 'session' ? actorOf(req) : given);
   const iso = () => new Date(deps.now()).toISOString();
   const emit = (type: CaseEvent['type'], data: Record<string, unknown>) => {
     if (!deps.emit) return;
@@ -232,11 +255,9 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
   app.register(
     async (admin) => {
       admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-        const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-        const given = createHash('sha256').update(m?.[1] ?? '').digest();
-        if (!m || !timingSafeEqual(given, tokenHash)) {
-          return reply.code(401).send({ error: { type: 'unauthorized', message: 'Admin token missing or wrong. Send Authorization: Bearer <admin token> (see `warden serve` output or WARDEN_ADMIN_TOKEN).' } });
-        }
+        const verdict = admitAdmin(await authenticate({ headers: req.headers }), req.method, req.routeOptions.url ?? req.url, req.headers['x-csrf-token']);
+        if (!verdict.ok) return reply.code(verdict.status).send({ error: verdict.error });
+        principals.set(req, verdict.principal);
       });
       admin.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
         if (err instanceof WardenError) {
@@ -271,6 +292,7 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
       admin.post('/cases/:id/notes', async (req, reply) => {
         const caseId = (req.params as { id: string }).id;
         const input = parse(NoteInput, req.body);
+        input.author = authorOf(req, input.author);
         await mustCase(caseId);
         const at = iso();
         const note = { note_id: `note_${randomUUID().replaceAll('-', '').slice(0, 20)}`, author: input.author, text: input.text, at };
@@ -282,6 +304,7 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
       admin.post('/cases/:id/assign', async (req) => {
         const caseId = (req.params as { id: string }).id;
         const input = parse(AssignInput, req.body);
+        input.author = authorOf(req, input.author);
         const c = await assignCase(deps.cases, caseId, input.assignee ?? undefined, ctx(input.author));
         emit('case.updated', { case_id: caseId, change: 'assignee', assignee: input.assignee });
         return c;
@@ -289,6 +312,7 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
       admin.post('/cases/:id/status', async (req) => {
         const caseId = (req.params as { id: string }).id;
         const input = parse(StatusInput, req.body);
+        input.author = authorOf(req, input.author);
         const before = await mustCase(caseId);
         const c = await setCaseStatus(deps.cases, caseId, input.status, { ...ctx(input.author), ...(input.reason ? { reason: input.reason } : {}) });
         if (before.status !== c.status) emit('case.status', { case_id: caseId, from: before.status, to: c.status, reason: input.reason ?? null });
@@ -299,52 +323,23 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
       admin.post('/cases/:id/act', async (req, reply) => {
         const caseId = (req.params as { id: string }).id;
         const input = parse(ActInput, req.body);
-        const c = await mustCase(caseId);
-        const scope = input.scope ?? (c.clusters.length ? 'cluster' : 'accounts');
-        let subjects: Subject[];
-        if (scope === 'cluster') {
-          if (!c.clusters.length) throw new ValidationError(`scope: case ${caseId} names no cluster; use scope "accounts" or "org".`, [{ path: 'scope', message: 'the case has no cluster' }]);
-          subjects = c.clusters.map((cl) => ({ kind: 'cluster', id: cl }));
-        } else if (scope === 'accounts') {
-          if (!c.accounts.length) throw new ValidationError(`scope: case ${caseId} names no account; use scope "cluster".`, [{ path: 'scope', message: 'the case has no account' }]);
-          subjects = c.accounts.map((a) => ({ kind: 'account', id: a }));
-        } else {
-          const orgs = new Set<string>();
-          for (const a of c.accounts) {
-            const acc = await deps.store.getAccount(a);
-            if (acc) orgs.add(acc.org_id);
-          }
-          if (!orgs.size) throw new ValidationError(`scope: none of case ${caseId}'s accounts is known to the store, so no org can be named; use scope "cluster" or "accounts".`, [{ path: 'scope', message: 'no org found' }]);
-          subjects = [...orgs].sort().map((o) => ({ kind: 'org', id: o }));
-        }
-        if (input.expires_at && Date.parse(input.expires_at) <= deps.now()) {
-          throw new ValidationError('expires_at: lies in the past; give a future time or leave it out.', [{ path: 'expires_at', message: 'a future time' }]);
-        }
-        const at = iso();
-        const actions: EnforcementAction[] = [];
-        for (const subject of subjects) {
-          const action: EnforcementAction = {
-            action_id: `act_${randomUUID().replaceAll('-', '').slice(0, 14)}`,
-            subject,
-            decision: input.action,
-            reason: input.reason,
-            author: input.author,
-            created_at: at,
-            source: `case:${caseId}`,
-            ...(input.expires_at ? { expires_at: input.expires_at } : {}),
-            ...(input.params ? { params: input.params } : {}),
-          };
-          await deps.enforcement.apply({ type: 'put', action });
-          await deps.audit?.append({ type: 'action.put', actor: action.author, subject, data: { action_id: action.action_id, decision: action.decision, reason: action.reason, expires_at: action.expires_at ?? null, source: action.source! }, at });
-          await recordCaseAction(deps.cases, caseId, action, ctx(input.author));
-          actions.push(action);
-          emit('case.action', { case_id: caseId, action_id: action.action_id, decision: action.decision, subject, reason: action.reason });
-        }
+        input.author = authorOf(req, input.author);
+        // The same path automatic enforcement rules take (act.ts).
+        const { actions } = await actForCase({ cases: deps.cases, store: deps.store, enforcement: deps.enforcement, now: deps.now, ...(deps.audit ? { audit: deps.audit } : {}) }, caseId, {
+          action: input.action,
+          reason: input.reason,
+          author: input.author,
+          ...(input.scope ? { scope: input.scope } : {}),
+          ...(input.expires_at ? { expires_at: input.expires_at } : {}),
+          ...(input.params ? { params: input.params } : {}),
+        });
+        for (const action of actions) emit('case.action', { case_id: caseId, action_id: action.action_id, decision: action.decision, subject: action.subject, reason: action.reason });
         return reply.code(201).send({ case: await mustCase(caseId), actions });
       });
       admin.post('/cases/:id/reverse', async (req) => {
         const caseId = (req.params as { id: string }).id;
         const input = parse(ReverseInput, req.body);
+        input.author = authorOf(req, input.author);
         const c = await mustCase(caseId);
         if (!c.actions.includes(input.action_id)) throw new NotFoundError(`Case ${caseId} has no action "${input.action_id}"; its actions: ${c.actions.join(', ') || 'none'}.`);
         const action = await deps.store.getAction(input.action_id);
@@ -362,7 +357,7 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
       admin.post('/alerts', async (req, reply) => {
         const input = parse(AlertsInput, req.body);
         const alerts = input.alerts.map((a) => stripUndefined(a) as Alert);
-        const result = await ingestAlerts(deps.cases, alerts, { actor: input.actor ?? 'admin', now: iso, ...(deps.audit ? { audit: deps.audit } : {}) });
+        const result = await ingestAlerts(deps.cases, alerts, { actor: principals.get(req)?.via === 'session' ? actorOf(req) : (input.actor ?? 'admin'), now: iso, ...(deps.audit ? { audit: deps.audit } : {}) });
         for (const [alert_id, case_id] of Object.entries(result.placed)) emit('alert.ingested', { alert_id, case_id });
         for (const case_id of result.created) emit('case.created', { case_id });
         for (const case_id of result.updated) emit('case.updated', { case_id, change: 'alerts' });
@@ -377,6 +372,7 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
       admin.post('/alerts/:id/disposition', async (req) => {
         const alertId = (req.params as { id: string }).id;
         const input = parse(DispositionInput, req.body);
+        input.author = authorOf(req, input.author);
         if (!(await deps.cases.getAlert(alertId))) throw new NotFoundError(`No alert "${alertId}".`);
         const a = await disposeAlert(deps.cases, alertId, { verdict: input.verdict, reason: input.reason, by: input.author, at: iso() }, deps.audit ? { audit: deps.audit } : {});
         emit('alert.disposition', { alert_id: alertId, case_id: a.case_id ?? null, verdict: input.verdict });
@@ -407,7 +403,7 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
       });
       admin.post('/stix/imports', async (req, reply) => {
         const result = importStixBundle(req.body);
-        const record: StixImportRecord = { bundle_id: result.bundle_id, imported_at: iso(), imported_by: 'admin', indicators: result.indicators, identities: result.identities, problems: result.problems };
+        const record: StixImportRecord = { bundle_id: result.bundle_id, imported_at: iso(), imported_by: actorOf(req), indicators: result.indicators, identities: result.identities, problems: result.problems };
         // Read-modify-write of one blob: serialized within the process.
         const run = importChain.then(async () => {
           const prev = await deps.store.getBlob(STIX_IMPORTS_BLOB);
@@ -418,8 +414,44 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
         });
         importChain = run.catch(() => undefined);
         const replaced = await run;
-        await deps.audit?.append({ type: 'intel.stix_import', actor: 'admin', data: { bundle_id: result.bundle_id, indicators: result.indicators.length, identities: result.identities.length, problems: result.problems.length, replaced }, at: record.imported_at });
-        return reply.code(201).send({ bundle_id: result.bundle_id, indicators: result.indicators.length, identities: result.identities.length, problems: result.problems, replaced });
+        await deps.audit?.append({ type: 'intel.stix_import', actor: actorOf(req), data: { bundle_id: result.bundle_id, indicators: result.indicators.length, identities: result.identities.length, problems: result.problems.length, replaced }, at: record.imported_at });
+        const byKind: Record<string, number> = {};
+        for (const i of result.indicators) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
+        return reply.code(201).send({
+          bundle_id: result.bundle_id,
+          indicators: result.indicators.length,
+          identities: result.identities.length,
+          by_kind: byKind,
+          senders: result.identities.filter((i) => i.producer).map((i) => i.name),
+          attributed_to: result.identities.filter((i) => !i.producer).map((i) => i.name),
+          problems: result.problems,
+          replaced,
+        });
+      });
+      // Expiring a bundle keeps its record (for the audit trail) and ends its indicators' validity:
+      // detection and the gateway drop indicators past valid_until.
+      admin.post('/stix/imports/:bundle/expire', async (req) => {
+        const bundleId = (req.params as { bundle: string }).bundle;
+        const { at } = parse(StixExpireInput, req.body);
+        const when = at ? new Date(at).toISOString() : iso();
+        const run = importChain.then(async () => {
+          const prev = await deps.store.getBlob(STIX_IMPORTS_BLOB);
+          const list = prev ? (JSON.parse(prev.toString('utf8')) as StixImportRecord[]) : [];
+          const rec = list.find((r) => r.bundle_id === bundleId);
+          if (!rec) throw new NotFoundError(`No imported bundle "${bundleId}". \`warden intel indicators\` lists them.`);
+          let changed = 0;
+          for (const i of rec.indicators) {
+            if (i.valid_until && i.valid_until <= when) continue;
+            i.valid_until = when;
+            changed++;
+          }
+          await deps.store.putBlob(STIX_IMPORTS_BLOB, Buffer.from(JSON.stringify(list)));
+          return changed;
+        });
+        importChain = run.catch(() => undefined);
+        const expired = await run;
+        await deps.audit?.append({ type: 'intel.stix_expire', actor: actorOf(req), data: { bundle_id: bundleId, expired, valid_until: when }, at: iso() });
+        return { bundle_id: bundleId, expired, valid_until: when };
       });
       admin.get('/stix/imports', async () => {
         const prev = await deps.store.getBlob(STIX_IMPORTS_BLOB);

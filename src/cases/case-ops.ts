@@ -156,3 +156,49 @@ export async function disposeAlert(store: CaseStore, alertId: string, d: AlertDi
   }
   return alert;
 }
+
+/** What an automatic enforcement rule would have done in dry-run mode. */
+export interface WouldAct {
+  /** `rule@version`. */
+  rule: string;
+  decision: EnforcementAction['decision'];
+  subject: EnforcementAction['subject'];
+  reason: string;
+  expires_at?: string;
+}
+
+/** The timeline `ref` of a would-have-been action: `<decision>:<subject kind>:<subject id>`. */
+export const wouldActRef = (w: Pick<WouldAct, 'decision' | 'subject'>): string => `${w.decision}:${w.subject.kind}:${w.subject.id}`;
+
+/**
+ * Records, without acting, what an automatic enforcement rule in dry-run mode would have done:
+ * a `would_act` timeline entry, a snapshot of the evidence and a `case.would_act` audit record.
+ * The case's status is left as it is.
+ */
+export async function recordCaseWouldAct(store: CaseStore, caseId: string, w: WouldAct, ctx: DecisionContext): Promise<Case> {
+  for (let attempt = 0; ; attempt++) {
+    const c = await mustCase(store, caseId);
+    const alerts = await store.listAlerts({ case_id: caseId });
+    const snap = snapshotOf(alerts, `would_act:${w.rule}`, ctx, { would_act: structuredClone(w) });
+    const detail = `would ${w.decision} ${w.subject.kind} ${w.subject.id}${w.expires_at ? ` until ${w.expires_at}` : ''} (rule ${w.rule}, dry run: nothing enforced): ${w.reason}`;
+    try {
+      const saved = await store.updateCase({
+        ...c,
+        snapshots: [...c.snapshots, snap],
+        updated_at: ctx.at,
+        timeline: [...c.timeline, { at: ctx.at, kind: 'would_act', by: ctx.by, detail, ref: wouldActRef(w) }],
+      });
+      await audited(ctx, {
+        type: 'case.would_act',
+        actor: ctx.by,
+        subject: w.subject,
+        data: { case_id: caseId, rule: w.rule, decision: w.decision, reason: w.reason, expires_at: w.expires_at ?? null, snapshot_id: snap.snapshot_id },
+        at: ctx.at,
+      });
+      return saved;
+    } catch (err) {
+      if (err instanceof ConflictError && attempt < 3) continue;
+      throw err;
+    }
+  }
+}

@@ -28,14 +28,32 @@ export { createAuditLog, readAudit } from './audit-log.js';
 export type { AuditLogOptions } from './audit-log.js';
 export { alertFingerprint, severityFor, ingestAlerts } from './ingest.js';
 export type { IngestDeps, IngestResult } from './ingest.js';
-export { snapshotOf, recordCaseAction, recordCaseReversal, setCaseStatus, assignCase, disposeAlert } from './case-ops.js';
-export type { DecisionContext } from './case-ops.js';
+export { snapshotOf, recordCaseAction, recordCaseReversal, recordCaseWouldAct, wouldActRef, setCaseStatus, assignCase, disposeAlert } from './case-ops.js';
+export type { DecisionContext, WouldAct } from './case-ops.js';
+export { actForCase, caseSubjects } from './act.js';
+export type { CaseActDeps, CaseActInput, CaseActionScope } from './act.js';
+export { applyAutoEnforcement, autoEnforcementReport } from './auto-enforcement.js';
+export type { AutoEnforcementDeps, AutoEnforcementItem, AutoEnforcementOutcome, AutoEnforcementEntry } from './auto-enforcement.js';
+export { registerAutoEnforcementRoutes, adminGuard, adminTokenAuthenticator } from './enforcement-routes.js';
+export type { AutoEnforcementRoutesDeps } from './enforcement-routes.js';
+export {
+  recordVerification,
+  checkVerificationSignature,
+  registerVerificationAdminRoute,
+  registerVerificationWebhook,
+  webhookEventKey,
+  VerificationWebhookEvent,
+  VERIFICATION_PASSED,
+  VERIFICATION_SIGNATURE_HEADER,
+} from './verification.js';
+export type { VerificationDeps, VerificationInput, VerificationResult, VerificationRoutesDeps, VerificationWebhookDeps, SignatureCheck } from './verification.js';
 export { caseReportJson } from './report.js';
 export type { CaseReport, CaseReportInput, CaseUsageVolumes, AttributionReason } from './report.js';
 export {
   exportStixBundle,
   importStixBundle,
   collectCaseIndicators,
+  sharedIndicatorsOf,
   uuidv5,
   TLP_MARKINGS,
   WARDEN_IDENTITY,

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Alert, CaseIndicators } from '../core/index.js';
+import type { Alert, CaseIndicators, SharedIndicator } from '../core/index.js';
 import { ValidationError } from '../core/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -590,4 +590,27 @@ const TLP_ORDER: Tlp[] = ['white', 'green', 'amber', 'red'];
 function warden(o: StixObject): Record<string, unknown> | undefined {
   const ext = o.extensions as Record<string, Record<string, unknown>> | undefined;
   return ext?.[WARDEN_EXTENSION.id];
+}
+
+/**
+ * The imported indicators as detection and the gateway read them (`SharedIndicator`): the
+ * sender's name from the indicator's `created_by_ref` identity, the attributed identity's name
+ * and aliases, confidence as 0..1 (0.5 when the sender gave none).
+ */
+export function sharedIndicatorsOf(result: Pick<StixImportResult, 'indicators' | 'identities' | 'bundle_id'>): SharedIndicator[] {
+  const byId = new Map(result.identities.map((i) => [i.stix_id, i]));
+  return result.indicators.map((i) => {
+    const producer = i.created_by ? byId.get(i.created_by) : undefined;
+    const identity = i.attributed_to.map((id) => byId.get(id)).find((x): x is ImportedIdentity => x !== undefined && !x.producer);
+    return {
+      id: i.stix_id,
+      kind: i.kind,
+      value: i.value,
+      hashed: i.hashed,
+      confidence: i.confidence === undefined ? 0.5 : Math.min(1, Math.max(0, i.confidence / 100)),
+      source: producer?.name ?? result.bundle_id,
+      ...(identity ? { identity: identity.name, ...(identity.aliases?.length ? { identity_aliases: identity.aliases } : {}) } : {}),
+      ...(i.valid_until ? { valid_until: i.valid_until } : {}),
+    };
+  });
 }

@@ -1,12 +1,15 @@
 /**
  * The admin REST API (`/admin/v1/…`): orgs, accounts, keys, policy versions, enforcement
- * actions, events. Bearer admin token; strict JSON validation whose errors name the field.
+ * actions, events. Every request goes through the injected `AdminAuthenticator` (the Bearer
+ * admin token, or a console session) and `admitAdmin` (role per route, CSRF for sessions);
+ * strict JSON validation whose errors name the field.
  * The CLI's state-changing commands call this API so a change (a revoke) takes effect at once.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
+  admitAdmin,
   DECISIONS,
   DECLARED_USES,
   Owner,
@@ -16,6 +19,8 @@ import {
   formatIssuePath,
 } from '../core/index.js';
 import type {
+  AdminAuthenticator,
+  AdminPrincipal,
   AuditEntry,
   AccountRecord,
   ApiKeyRecord,
@@ -35,8 +40,10 @@ export interface AdminDeps {
   store: StateStore;
   enforcement: EnforcementState;
   screener?: Screener;
-  /** The admin token; compared in constant time. */
-  token: string;
+  /** The admin token; compared in constant time. Used when no `authenticate` is given. */
+  token?: string;
+  /** Who is calling (token or console session); the composition root injects the console's. */
+  authenticate?: AdminAuthenticator;
   now: () => number;
   log: Logger;
   /** Told of each account created (online detection registers it). */
@@ -48,6 +55,8 @@ export interface AdminDeps {
     versions(): Promise<{ version: number; created_at: string; source: string; active: boolean; sha256: string }[]>;
     text(version: number): Promise<string | null>;
     rollback(version: number): Promise<void>;
+    /** Validates, saves and activates an edited text; throws `POLICY_INVALID` with its problems. */
+    apply?(text: string, source: string): Promise<{ version: number }>;
   };
 }
 
@@ -94,6 +103,7 @@ const ActionInput = z.strictObject({
 });
 const ReverseInput = z.strictObject({ reason: z.string().trim().min(1).max(2000), author: z.string().min(1).max(200).default('admin') });
 const RollbackInput = z.strictObject({ version: z.number().int().positive() });
+const ApplyPolicyInput = z.strictObject({ text: z.string().min(1).max(1_000_000), reason: z.string().trim().min(1).max(2000) });
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body ?? {});
@@ -104,10 +114,26 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   throw e;
 }
 
-const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403, UNAVAILABLE: 503 };
+const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, POLICY_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403, UNAVAILABLE: 503 };
+
+/** An authenticator that knows only the Bearer admin token (constant-time comparison of SHA-256 digests). */
+export function bearerTokenAuthenticator(token: string): AdminAuthenticator {
+  const tokenHash = createHash('sha256').update(token).digest();
+  return async ({ headers }) => {
+    const h = headers['authorization'];
+    const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h) : null;
+    const given = createHash('sha256').update(m?.[1] ?? '').digest();
+    return m && timingSafeEqual(given, tokenHash) ? { actor: 'admin', role: 'admin', via: 'token' } : null;
+  };
+}
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: GatewayInternals): void {
-  const tokenHash = createHash('sha256').update(deps.token).digest();
+  if (!deps.authenticate && !deps.token) throw new WardenError('CONFIG_INVALID', 'registerAdminRoutes: give an authenticator or the admin token.');
+  const authenticate = deps.authenticate ?? bearerTokenAuthenticator(deps.token!);
+  const principals = new WeakMap<FastifyRequest, AdminPrincipal>();
+  const actorOf = (req: FastifyRequest) => principals.get(req)?.actor ?? 'admin';
+  /** A console session records its user; the token keeps the author the caller names. */
+  const authorOf = (req: FastifyRequest, given: string) => (principals.get(req)?.via === 'session' ? actorOf(req) : given);
   const iso = () => new Date(deps.now()).toISOString();
   const audit = async (type: string, actor: string, subject: AuditEntry['subject'] | undefined, data: Record<string, unknown>) => {
     if (deps.audit) await deps.audit({ type, actor, ...(subject ? { subject } : {}), data, at: iso() });
@@ -115,11 +141,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-      const given = createHash('sha256').update(m?.[1] ?? '').digest();
-      if (!m || !timingSafeEqual(given, tokenHash)) {
-        return reply.code(401).send({ error: { type: 'unauthorized', message: 'Admin token missing or wrong. Send Authorization: Bearer <admin token> (see `warden serve` output or WARDEN_ADMIN_TOKEN).' } });
-      }
+      const verdict = admitAdmin(await authenticate({ headers: req.headers }), req.method, req.routeOptions.url ?? req.url, req.headers['x-csrf-token']);
+      if (!verdict.ok) return reply.code(verdict.status).send({ error: verdict.error });
+      principals.set(req, verdict.principal);
     });
     admin.setErrorHandler((err: Error & { statusCode?: number; issues?: unknown }, _req, reply) => {
       if (err instanceof WardenError) {
@@ -214,8 +238,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       return reply.code(201).send(account);
     });
     admin.get('/accounts', async (req) => {
-      const q = req.query as { org_id?: string; limit?: string; after?: string };
-      return { accounts: await deps.store.listAccounts({ ...(q.org_id ? { orgId: q.org_id } : {}), limit: Math.min(Number(q.limit ?? 100), 1000), ...(q.after ? { after: q.after } : {}) }) };
+      const q = req.query as { org_id?: string; limit?: string; after?: string; q?: string };
+      if (q.q !== undefined && q.q.length > 200) throw new WardenError('VALIDATION', 'q: at most 200 characters.');
+      return {
+        accounts: await deps.store.listAccounts({
+          ...(q.org_id ? { orgId: q.org_id } : {}),
+          limit: Math.min(Number(q.limit ?? 100), 1000),
+          ...(q.after ? { after: q.after } : {}),
+          ...(q.q ? { search: q.q } : {}),
+        }),
+      };
     });
     admin.get('/accounts/:id', async (req) => mustAccount((req.params as { id: string }).id));
     /** Data-subject access: everything Warden holds on the account. */
@@ -235,7 +267,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       await mustAccount(id);
       const keys = await deps.store.listKeys({ accountId: id });
       await deps.store.deleteAccount(id);
-      await audit('account.erase', 'admin', { kind: 'account', id }, { keys_revoked: keys.length });
+      await audit('account.erase', actorOf(req), { kind: 'account', id }, { keys_revoked: keys.length });
       for (const k of keys) gw.invalidateKey(k.key_id);
       gw.invalidateAccount(id);
       gw.invalidateRisk(id);
@@ -279,7 +311,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       const key = await mustKey(id);
       if (!key.revoked_at) {
         await deps.store.updateKey(id, { revoked_at: iso() });
-        await audit('key.revoke', 'admin', { kind: 'key', id }, { account_id: key.account_id, org_id: key.org_id });
+        await audit('key.revoke', actorOf(req), { kind: 'key', id }, { account_id: key.account_id, org_id: key.org_id });
       }
       gw.invalidateKey(id);
       return publicKey((await deps.store.getKey(id))!);
@@ -304,7 +336,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       await deps.store.createKey(record);
       const overlapEnd = new Date(deps.now() + overlap_seconds * 1000).toISOString();
       if (!old.expires_at || old.expires_at > overlapEnd) await deps.store.updateKey(id, { expires_at: overlapEnd });
-      await audit('key.rotate', 'admin', { kind: 'key', id }, { new_key_id: issued.keyId, old_key_expires_at: overlapEnd });
+      await audit('key.rotate', actorOf(req), { kind: 'key', id }, { new_key_id: issued.keyId, old_key_expires_at: overlapEnd });
       gw.invalidateKey(id);
       gw.invalidateKey(issued.keyId);
       return reply.code(201).send({ ...publicKey(record), key: issued.key, old_key_expires_at: overlapEnd, note: 'The key is shown once: store it now.' });
@@ -319,13 +351,25 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
     admin.post('/policy/rollback', async (req) => {
       const { version } = parse(RollbackInput, req.body);
       await deps.policy.rollback(version);
-      await audit('policy.rollback', 'admin', undefined, { version });
+      await audit('policy.rollback', actorOf(req), undefined, { version });
       return { version: deps.policy.active().version };
+    });
+    // An edited policy from the console, after its dry run: saved as a new version and active at
+    // once. The file on disk is not rewritten; its next change is loaded as usual.
+    admin.post('/policy', async (req, reply) => {
+      const apply = deps.policy.apply;
+      if (!apply) throw new WardenError('UNAVAILABLE', 'This server cannot apply a policy text; edit the policy file instead.');
+      const { text, reason } = parse(ApplyPolicyInput, req.body);
+      const actor = actorOf(req);
+      const { version } = await apply(text, `admin:${actor}`);
+      await audit('policy.apply', actor, undefined, { version, reason });
+      return reply.code(201).send({ version });
     });
 
     // Enforcement actions
     admin.post('/actions', async (req, reply) => {
       const input = parse(ActionInput, req.body);
+      input.author = authorOf(req, input.author);
       const action: EnforcementAction = { action_id: `act_${randomId(14)}`, created_at: iso(), ...stripUndefined(input) };
       await deps.enforcement.apply({ type: 'put', action });
       await audit('action.put', action.author, action.subject, { action_id: action.action_id, decision: action.decision, reason: action.reason, expires_at: action.expires_at ?? null, source: action.source ?? null });
@@ -338,6 +382,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
     admin.post('/actions/:id/reverse', async (req) => {
       const id = (req.params as { id: string }).id;
       const input = parse(ReverseInput, req.body);
+      input.author = authorOf(req, input.author);
       const action = await deps.store.getAction(id);
       if (!action) throw new WardenError('NOT_FOUND', `No action "${id}".`);
       if (action.reversed_at) throw new WardenError('CONFLICT', `Action "${id}" was reversed already.`);

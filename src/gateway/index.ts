@@ -7,7 +7,8 @@
 export { GatewayConfig, RetentionConfig, UpstreamConfig } from './config.js';
 export { startGateway } from './server.js';
 export type { Gateway, GatewayDeps, GatewayInternals, Logger } from './server.js';
-export { registerAdminRoutes } from './admin.js';
+export { registerAdminRoutes, bearerTokenAuthenticator } from './admin.js';
+export { clientAddress } from './client-ip.js';
 export type { AdminDeps } from './admin.js';
 export { createGatewayMetrics } from './metrics.js';
 export type { GatewayMetrics } from './metrics.js';
