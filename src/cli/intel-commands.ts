@@ -15,6 +15,8 @@ import {
   loadWatchlist,
   openIpIntel,
 } from '../intel/index.js';
+import { sharedIndicatorsOf, type StixImportRecord } from '../cases/index.js';
+import type { SharedIndicator } from '../core/index.js';
 import type { WardenConfig } from './config.js';
 import { createAdminClient } from './admin-client.js';
 
@@ -99,10 +101,30 @@ export function registerIntelCommands(program: Command, ctx: IntelCommandContext
       } catch (e) {
         throw new WardenError('INPUT_INVALID', `${file}: not a readable JSON file (${(e as Error).message}). Give a STIX 2.1 bundle.`);
       }
-      const r = await createAdminClient(ctx.config(), o).call<{ bundle_id: string; indicators: number; identities: number; problems: { index: number; id?: string; message: string }[]; replaced: boolean }>('POST', '/stix/imports', bundle);
+      const r = await createAdminClient(ctx.config(), o).call<ImportAnswer>('POST', '/stix/imports', bundle);
       if (o.json) return ctx.print(r);
-      process.stdout.write(`${r.replaced ? 'Replaced' : 'Imported'} ${r.bundle_id}: ${r.indicators} indicator(s), ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, ${r.problems.length} problem(s).\n`);
-      for (const p of r.problems) process.stdout.write(`  objects[${p.index}]${p.id ? ` ${p.id}` : ''}: ${p.message}\n`);
+      process.stdout.write(`${formatImport(r)}\n`);
+    });
+  intel
+    .command('indicators')
+    .description('list the indicators imported from other providers (what detection and policy use), or expire a bundle of them')
+    .option('--expire <bundle_id>', 'end the validity of every indicator of this imported bundle now (the record stays, for the audit trail)')
+    .option('--all', 'also list expired indicators')
+    .option('--json', 'print JSON')
+    .option('--url <url>', 'the running server (default: http://<gateway.listen>)')
+    .option('--token <token>', 'admin token (default: WARDEN_ADMIN_TOKEN or <data_dir>/admin-token)')
+    .action(async (o: { expire?: string; all?: boolean; json?: boolean; url?: string; token?: string }) => {
+      const admin = createAdminClient(ctx.config(), o);
+      if (o.expire) {
+        const r = await admin.call<{ bundle_id: string; expired: number; valid_until: string }>('POST', `/stix/imports/${encodeURIComponent(o.expire)}/expire`, {});
+        if (o.json) return ctx.print(r);
+        process.stdout.write(`Expired ${r.expired} indicator(s) of ${r.bundle_id} as of ${r.valid_until}.\n`);
+        return;
+      }
+      const { imports } = await admin.call<{ imports: StixImportRecord[] }>('GET', '/stix/imports');
+      const rows = importedIndicatorRows(imports, Date.now()).filter((x) => o.all || !x.expired);
+      if (o.json) return ctx.print(rows);
+      process.stdout.write(`${formatIndicatorRows(rows, imports.length)}\n`);
     });
 
   program
@@ -125,4 +147,47 @@ export function registerIntelCommands(program: Command, ctx: IntelCommandContext
       else process.stdout.write(`${formatScreening(query, result)}\n`);
       if (!watchlistFile) process.stderr.write('(sanctions lists only; pass --watchlist FILE to screen against prohibited competitors too)\n');
     });
+}
+
+interface ImportAnswer {
+  bundle_id: string;
+  indicators: number;
+  identities: number;
+  by_kind?: Record<string, number>;
+  senders?: string[];
+  attributed_to?: string[];
+  problems: { index: number; id?: string; message: string }[];
+  replaced: boolean;
+}
+
+/** What `warden intel import` prints: counts per kind, who sent it, whom it names, and each rejected object. */
+export function formatImport(r: ImportAnswer): string {
+  const kinds = Object.entries(r.by_kind ?? {}).map(([k, n]) => `${n} ${k}`).join(', ');
+  const lines = [`${r.replaced ? 'Replaced' : 'Imported'} ${r.bundle_id}: ${r.indicators} indicator(s)${kinds ? ` (${kinds})` : ''}, ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, ${r.problems.length} rejected object(s).`];
+  if (r.senders?.length) lines.push(`  from: ${r.senders.join(', ')}`);
+  if (r.attributed_to?.length) lines.push(`  attributed to: ${r.attributed_to.join(', ')}`);
+  for (const p of r.problems) lines.push(`  rejected objects[${p.index}]${p.id ? ` ${p.id}` : ''}: ${p.message}`);
+  return lines.join('\n');
+}
+
+export type IndicatorRow = SharedIndicator & { bundle_id: string; imported_at: string; expired: boolean };
+
+/** Every imported indicator as detection reads it, with its bundle and whether it has expired at `now`. */
+export function importedIndicatorRows(imports: readonly StixImportRecord[], now: number): IndicatorRow[] {
+  return imports.flatMap((rec) =>
+    sharedIndicatorsOf(rec).map((i) => ({ ...i, bundle_id: rec.bundle_id, imported_at: rec.imported_at, expired: !!i.valid_until && Date.parse(i.valid_until) <= now })),
+  );
+}
+
+export function formatIndicatorRows(rows: readonly IndicatorRow[], bundles: number): string {
+  if (rows.length === 0) return `No imported indicators${bundles ? ` in force (${bundles} bundle(s); --all shows expired ones)` : ' (warden intel import FILE loads a STIX bundle)'}.`;
+  const out = [`${'kind'.padEnd(20)} ${'value'.padEnd(24)} conf  ${'source'.padEnd(24)} ${'identity'.padEnd(28)} valid until`];
+  for (const r of rows) {
+    const v = String(r.value);
+    out.push(
+      `${r.kind.padEnd(20)} ${(v.length > 24 ? `${v.slice(0, 21)}…` : v).padEnd(24)} ${r.confidence.toFixed(2)}  ${r.source.slice(0, 24).padEnd(24)} ${(r.identity ?? '-').slice(0, 28).padEnd(28)} ${r.valid_until ?? '-'}${r.expired ? ' (expired)' : ''}`,
+    );
+  }
+  out.push(`${rows.length} indicator(s) from ${new Set(rows.map((r) => r.bundle_id)).size} bundle(s).`);
+  return out.join('\n');
 }

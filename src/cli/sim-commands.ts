@@ -23,6 +23,7 @@ import {
 } from '../sim/index.js';
 import type { WardenConfig } from './config.js';
 import { createAdminClient } from './admin-client.js';
+import { formatRoundTrip, runRoundTrip } from './roundtrip.js';
 
 export interface SimCommandContext {
   config: () => WardenConfig;
@@ -111,6 +112,35 @@ export function registerSimCommands(program: Command, ctx: SimCommandContext): v
       const file = path.join(o.out, 'eval.json');
       writeFileSync(file, JSON.stringify(report, null, 2));
       process.stdout.write(`${formatEvalTable(report)}\nJSON: ${file}\n`);
+    });
+
+  program
+    .command('sim')
+    .description('simulator experiments across worlds (see `warden sim roundtrip --help`)')
+    .command('roundtrip')
+    .description('STIX round trip: world A → case → STIX bundle → imported into world B (another seed); recall of the actor through the imported indicators and the false positives they cause')
+    .option('--scenario <name|file>', 'a scenario whose intermediary campaign names an `actor`', 'sharing')
+    .option('--seed-a <n>', 'seed of the exporting world', '1')
+    .option('--seed-b <n>', 'seed of the importing world', '2')
+    .option('--out <dir>', 'keep the worlds here (default: a temporary directory, removed)')
+    .option('--bundle <file>', 'also write the exported STIX bundle to this file')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { scenario: string; seedA: string; seedB: string; out?: string; bundle?: string; json?: boolean }) => {
+      const seed = (v: string, flag: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new WardenError('VALIDATION', `${flag}: expected a whole number from 0 to 4294967295, got "${v}".`);
+        return n;
+      };
+      const seedA = seed(o.seedA, '--seed-a');
+      const seedB = seed(o.seedB, '--seed-b');
+      if (seedA === seedB) throw new WardenError('VALIDATION', '--seed-a and --seed-b must differ: the round trip needs two different worlds.');
+      const scenario = loadScenario(o.scenario);
+      const c = ctx.config();
+      const intel = openIpIntel({ customNetworks: [...c.intel.custom_networks, ...scenario.custom_networks], ...(c.intel.data_dir ? { dataDir: c.intel.data_dir } : {}), watchlist: scenario.watchlist });
+      const { bundle_json, ...report } = await runRoundTrip({ scenario, seedA, seedB, intel, ...(o.out ? { outDir: o.out } : {}), onProgress: (step) => process.stderr.write(`${step}\n`) });
+      if (o.bundle) writeFileSync(o.bundle, `${JSON.stringify(bundle_json, null, 2)}\n`);
+      if (o.json) ctx.print(report);
+      else process.stdout.write(`${formatRoundTrip({ ...report, bundle_json })}\n`);
     });
 
   program

@@ -210,7 +210,7 @@ describe('warden cases, report and intel export/import', () => {
     writeFileSync(stix, JSON.stringify(bundle));
     const r = (await warden(['intel', 'import', stix, ...common])).stdout;
     expect(r).toMatch(/3 indicator\(s\)/);
-    expect(r).toMatch(/1 problem/);
+    expect(r).toMatch(/1 rejected object/);
   });
 
   it('acts on and closes a case from the CLI', async () => {

@@ -52,6 +52,12 @@ describe('online detection in the gateway', () => {
     expect(c, JSON.stringify({ cases, linkedRisks })).toBeTruthy();
     expect(c!.accounts).not.toContain(dev.accountId);
     expect(c!.clusters).toContain(linkedRisks[0]!.cluster_id);
+    // The alert carries the cluster's indicators, so the case can be shared as STIX.
+    const stix = await h.admin.call<{ objects: { type: string; pattern?: string }[] }>('GET', `/cases/${c!.case_id}/stix`);
+    const patterns = stix.objects.filter((o) => o.type === 'indicator').map((o) => o.pattern!);
+    expect(patterns.some((p) => p.startsWith('[x-warden-device:fingerprint_sha256'))).toBe(true);
+    expect(patterns.some((p) => p.startsWith('[x-warden-payment-instrument:fingerprint_sha256'))).toBe(true);
+    expect(patterns).toContain("[domain-name:value = 'mailbox.example']");
     // A second evaluation with nothing new raises no second case.
     await h.server.detection!.tick();
     expect((await h.admin.call<{ cases: unknown[] }>('GET', '/cases')).cases.length).toBe(cases.length);
