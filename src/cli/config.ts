@@ -61,14 +61,64 @@ export const WardenConfig = z.strictObject({
       checkpoint_every_ms: z.number().int().min(1000).default(30_000),
     })
     .prefault({}),
+  /** `warden worker`: the cluster profile's detection workers (docs/scale-out.md). */
+  worker: z
+    .strictObject({
+      /** This worker's name in leases; default <hostname>-<pid>. Unique among live workers. */
+      id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits, _ . : -').optional(),
+      /** `auto` splits the stream's partitions with the other live workers; or a list owned by this one. */
+      partitions: z.union([z.literal('auto'), z.array(z.number().int().min(0).max(255)).min(1)]).default('auto'),
+      /** JetStream consumer group of the workers. */
+      group: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, _ or -').default('detect'),
+      /** Most events per committed batch (one PostgreSQL transaction). */
+      batch_size: z.number().int().min(1).max(10_000).default(256),
+      /** How long a partial batch waits for more events. */
+      linger_ms: z.number().int().min(0).max(10_000).default(50),
+      /** A worker that stops renewing its leases loses its partitions after this. */
+      lease_ttl_ms: z.number().int().min(500).default(10_000),
+      /** How often the leader evaluates (risks, clusters, cases). */
+      evaluate_every_ms: z.number().int().min(100).default(5000),
+      /** Take part in the election of the evaluation leader. */
+      lead: z.boolean().default(true),
+      /** Prometheus metrics at http://<metrics_listen>/metrics (port 0: any free port). */
+      metrics_listen: z.string().default('127.0.0.1:9464'),
+      /** Counted event ids are kept this long (event time): a republish within it counts once. */
+      counted_retention_hours: z.number().positive().default(168),
+      /** A delivery not acked for this long is redelivered (keep it above a batch's commit time). */
+      ack_wait_ms: z.number().int().min(1000).default(60_000),
+    })
+    .prefault({}),
+  /** The analyst console at /console/ (docs/console.md). */
+  console: z
+    .strictObject({
+      /** Serve the console and its sign-in; the admin API keeps its token either way. */
+      enabled: z.boolean().default(true),
+      /** `auto`: Secure cookies when the request came over https (or X-Forwarded-Proto: https). */
+      secure_cookies: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+      /** A session ends after this many minutes without a request (and 7 days after sign-in at most). */
+      session_idle_minutes: z.number().int().min(1).max(7 * 24 * 60).default(720),
+    })
+    .prefault({}),
+  /** Verification that lifts step_up (docs/cases.md "Verification"). */
+  verification: z
+    .strictObject({
+      /** Secret shared with the verification provider; the webhook route exists only when set. */
+      webhook_secret: z.string().min(16, 'at least 16 characters; generate one with `openssl rand -hex 32`').optional(),
+      /** How far a delivery's signed timestamp may be from now. */
+      webhook_tolerance_seconds: z.number().int().min(1).max(3600).default(300),
+    })
+    .prefault({}),
   /** Signed webhooks for alerts and case events (docs/cases.md). */
   webhooks: WebhookConfig.prefault({}),
   audit: z
     .strictObject({
       /** The Ed25519 signing key lives here, outside the database (default <data_dir>/audit-key). */
       key_dir: z.string().optional(),
-      /** This writer's chain id; each writer process needs its own. */
-      chain: z.string().default('gateway'),
+      /**
+       * This writer's chain id; each writer process needs its own. Default: `gateway` (embedded),
+       * `gw-<hostname>-<hash of data_dir>` (cluster; see auditChainId in serve.ts).
+       */
+      chain: z.string().optional(),
     })
     .prefault({}),
 });
@@ -87,6 +137,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   WARDEN_POLICY_FILE: 'policy.file',
   WARDEN_WATCHLIST: 'watchlist',
   WARDEN_ADMIN_TOKEN: 'admin.token',
+  WARDEN_VERIFICATION_WEBHOOK_SECRET: 'verification.webhook_secret',
   WARDEN_LOG_LEVEL: 'log.level',
   WARDEN_POSTGRES_URL: 'cluster.postgres_url',
   WARDEN_REDIS_URL: 'cluster.redis_url',

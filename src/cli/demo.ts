@@ -16,6 +16,7 @@ import { WardenConfig } from './config.js';
 import { createAdminClient } from './admin-client.js';
 import { serve } from './serve.js';
 import { createLogger } from './log.js';
+import { generatePassword } from '../console/index.js';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -24,6 +25,8 @@ export interface DemoOptions {
   port: number;
   dataDir?: string;
   out: NodeJS.WritableStream;
+  /** Run the scripted analyst's block on the campaign's case (default true); the browser tests block through the console instead. */
+  analystBlock?: boolean;
 }
 
 export interface DemoResult {
@@ -31,6 +34,14 @@ export interface DemoResult {
   events: UsageEvent[];
   refusedStatus: number | undefined;
   campaign: CampaignOutcome;
+  /** The console and the users the demo created (passwords generated per run). */
+  console: { url: string; users: DemoConsoleUser[] };
+}
+
+export interface DemoConsoleUser {
+  username: string;
+  role: 'analyst' | 'viewer' | 'admin';
+  password: string;
 }
 
 export interface CampaignOutcome {
@@ -69,6 +80,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const DEMO_CLIENT = server.intel.sampleAddress({ country: 'DE', network_type: 'residential' }, pick) ?? '91.0.0.1';
 
   const admin = createAdminClient(config, { url, token: server.adminToken });
+  // Console users, one per role, with passwords generated for this run (shown at the end).
+  const consoleUsers: DemoConsoleUser[] = [];
+  for (const role of ['analyst', 'viewer', 'admin'] as const) {
+    const user: DemoConsoleUser = { username: role, role, password: generatePassword() };
+    await admin.call('POST', '/users', user);
+    consoleUsers.push(user);
+  }
   const org = await admin.call<{ org_id: string; screening: { status: string } | null }>('POST', '/orgs', {
     name: 'Harbor Analytics GmbH',
     email_domain: 'harbor-analytics.example',
@@ -130,10 +148,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     );
   }
 
-  const campaign = await intermediaryCampaign(url, admin, server, say);
+  const campaign = await intermediaryCampaign(url, admin, server, say, opts.analystBlock ?? true);
   say(`\nAdmin API: ${url}/admin/v1 (token in ${path.join(dataDir, 'admin-token')}); metrics: ${url}/metrics`);
+  const consoleUrl = `${url}/console/`;
+  say(`\nAnalyst console: ${consoleUrl}${campaign.caseId ? ` (the seed case: ${consoleUrl}cases/${campaign.caseId})` : ''}`);
+  say('  Sign in as (passwords generated for this run, shown once):');
+  for (const u of consoleUsers) say(`    ${pad(u.role, 8)} ${pad(u.username, 8)} ${u.password}`);
 
-  const result: DemoResult = { gatewayUrl: url, events, refusedStatus, campaign };
+  const result: DemoResult = { gatewayUrl: url, events, refusedStatus, campaign, console: { url: consoleUrl, users: consoleUsers } };
   if (opts.once) {
     await server.close();
     await upstream.close();
@@ -158,7 +180,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
  * links them into one cluster and opens a case; the analyst blocks the cluster; the block lands
  * at the gateway on the next request. (Fictional names; real networks.)
  */
-async function intermediaryCampaign(url: string, admin: ReturnType<typeof createAdminClient>, server: Awaited<ReturnType<typeof serve>>, say: (s?: string) => void): Promise<CampaignOutcome> {
+async function intermediaryCampaign(url: string, admin: ReturnType<typeof createAdminClient>, server: Awaited<ReturnType<typeof serve>>, say: (s?: string) => void, analystBlock: boolean): Promise<CampaignOutcome> {
   say('\nThe seed case, in miniature');
   const org = await admin.call<{ org_id: string }>('POST', '/orgs', { name: 'Harborline Trading Pte Ltd', declared_country: 'SG', verification: 'email', email_domain: 'harborline-trading.example' });
   const accounts: { id: string; key: string }[] = [];
@@ -185,6 +207,13 @@ async function intermediaryCampaign(url: string, admin: ReturnType<typeof create
     return { accounts: accounts.map((a) => a.id), caseId: null, afterBlockStatus: null, reportFile: null };
   }
   say(`8. Online detection linked them into cluster ${found.clusters.join(', ')} and opened case ${found.case_id} (${found.severity}): "${found.title}"`);
+  // The demo policy's enforcement: rules run in dry_run, so the case says what they would have done.
+  const wouldAct = (await admin.call<{ timeline: { kind: string; by: string; detail: string }[] }>('GET', `/cases/${found.case_id}`)).timeline.find((t) => t.kind === 'would_act');
+  if (wouldAct) say(`   Automatic enforcement (${wouldAct.by}, dry run): ${wouldAct.detail.replace(/\.$/, '')}. See \`warden policy enforcement-report\`.`);
+  if (!analystBlock) {
+    say('9. The case waits for an analyst in the console (the scripted block is off).');
+    return { accounts: accounts.map((a) => a.id), caseId: found.case_id, afterBlockStatus: null, reportFile: null };
+  }
   await admin.call('POST', `/cases/${found.case_id}/act`, { action: 'block', reason: 'Linked accounts harvesting chain-of-thought traces (demo analyst decision).' });
   let afterBlockStatus: number | null = null;
   try {

@@ -16,6 +16,7 @@ import { registerSimCommands } from './sim-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerAnalyzeCommand } from './analyze-command.js';
 import { registerCaseCommands } from './case-commands.js';
+import { registerUserCommands } from './user-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -44,7 +45,29 @@ export function buildProgram(): Command {
       if (o.listen) c.gateway.listen = o.listen;
       const server = await serve(c);
       process.stderr.write(`Warden gateway on ${server.gateway.url} (admin token in ${c.admin.token ? 'config' : `${c.data_dir}/admin-token`}). Ctrl-C to stop.\n`);
+      if (c.console.enabled) process.stderr.write(`Analyst console: ${server.gateway.url}/console/ (add a user: warden users create NAME --role analyst).\n`);
       onSignals(() => server.close());
+    });
+
+  program
+    .command('worker')
+    .description('run a detection worker of the cluster profile: consumes usage-stream partitions, commits per-account features, evaluates when leader')
+    .option('--partitions <list>', 'partitions to own, e.g. 0,1 (default worker.partitions: auto)')
+    .option('--id <name>', 'this worker\'s name in leases (default worker.id or <hostname>-<pid>)')
+    .option('--metrics-listen <host:port>', 'Prometheus metrics address (overrides worker.metrics_listen)')
+    .action(async (o: { partitions?: string; id?: string; metricsListen?: string }) => {
+      const c = config();
+      if (o.partitions) {
+        const list = o.partitions.split(',').map((x) => Number(x.trim()));
+        if (list.some((n) => !Number.isInteger(n) || n < 0)) throw new WardenError('CONFIG_INVALID', `--partitions: expected a comma-separated list of partition numbers, got "${o.partitions}".`);
+        c.worker.partitions = list;
+      }
+      if (o.id) c.worker.id = o.id;
+      if (o.metricsListen) c.worker.metrics_listen = o.metricsListen;
+      const { runWorker } = await import('./worker.js');
+      const w = await runWorker(c);
+      process.stderr.write(`Warden worker ${w.worker.id}: metrics on ${w.metricsUrl}/metrics. Ctrl-C to stop.\n`);
+      onSignals(() => w.close());
     });
 
   program
@@ -80,7 +103,14 @@ export function buildProgram(): Command {
     .option('--once', 'run the demo and exit (instead of serving until Ctrl-C)')
     .option('--port <port>', 'gateway port', '8787')
     .option('--data-dir <dir>', 'where the demo keeps its state (default: a fresh temporary directory)')
-    .action(async (o: { once?: boolean; port: string; dataDir?: string }) => {
+    .addOption(new Option('--profile <profile>', 'embedded (default) or cluster: two gateways and two detection workers on this machine\'s PostgreSQL, Redis and NATS').choices(['embedded', 'cluster']))
+    .action(async (o: { once?: boolean; port: string; dataDir?: string; profile?: string }) => {
+      if (o.profile === 'cluster') {
+        const { runClusterDemo } = await import('./demo-cluster.js');
+        const c = config().cluster;
+        await runClusterDemo({ once: !!o.once, out: process.stdout, postgresUrl: c.postgres_url, redisUrl: c.redis_url, natsServers: c.nats_servers });
+        return;
+      }
       await runDemo({ once: !!o.once, port: Number(o.port), ...(o.dataDir ? { dataDir: o.dataDir } : {}), out: process.stdout });
     });
 
@@ -141,6 +171,11 @@ export function buildProgram(): Command {
     if (!o.yes) throw new WardenError('VALIDATION', `This erases account ${id}'s events and keys for good. Re-run with --yes to confirm.`);
     print(await client(o).call('DELETE', `/accounts/${encodeURIComponent(id)}`));
   });
+  adminOptions(accounts.command('verify').description("record a passed verification: raises the account's level and lifts step_up on it and its keys").argument('<id>'))
+    .addOption(new Option('--level <level>', 'verification level reached').choices(['email', 'phone', 'id', 'business']).makeOptionMandatory())
+    .requiredOption('--method <method>', 'how it was verified, e.g. document, business_registry, a provider name')
+    .requiredOption('--reference <ref>', "the check's reference at the provider or in your records")
+    .action(async (id: string, o) => print(await client(o).call('POST', `/accounts/${encodeURIComponent(id)}/verification`, { level: o.level, method: o.method, reference: o.reference })));
 
   const keys = program.command('keys').description('API keys (through the running server)');
   adminOptions(keys.command('create').description('issue a key for an account (shown once)'))
@@ -197,6 +232,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program, { config });
   registerAnalyzeCommand(program, { config });
   registerCaseCommands(program, { config, client, print, adminOptions });
+  registerUserCommands(program, { client, print, adminOptions });
   return program;
 }
 

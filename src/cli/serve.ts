@@ -6,9 +6,11 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { Gauge } from 'prom-client';
 import { extractFeatures } from '../core/index.js';
-import type { Counters, EnforcementState, EventBus, StateStore, UsageEvent } from '../core/index.js';
+import type { AuditStore, CaseStore, Counters, EnforcementState, EventBus, StateStore, UsageEvent } from '../core/index.js';
 import type { OpenedIpIntel, OpenedScreener } from '../intel/index.js';
 import {
   createGatewayMetrics,
@@ -21,23 +23,27 @@ import {
 import { createScreener, loadWatchlist, openIpIntel } from '../intel/index.js';
 import { createPolicyManager } from '../policy/index.js';
 import { createAuditLog, createWebhookDispatcher, loadOrCreateAuditKey, registerCaseRoutes, type WebhookEndpointConfig } from '../cases/index.js';
+import { registerAutoEnforcementRoutes, registerVerificationAdminRoute, registerVerificationWebhook } from '../cases/index.js';
 import {
   openClusterEnforcementState,
   openNatsBus,
   openPostgresStore,
   openRedisCounters,
   openSqliteCaseStore,
+  openPostgresCaseStore,
   openOutbox,
   openSqliteCounters,
   openSqliteEnforcementState,
   openSqliteStore,
-  type SqliteCaseStore,
 } from '../store/index.js';
 import { adminTokenFile } from './admin-client.js';
 import type { WardenConfig } from './config.js';
 import { createLogger, type WardenLogger } from './log.js';
 import { startOnlineDetection, type OnlineDetection } from './online-detection.js';
+import { startImportedIndicatorPolicy } from './imported-policy.js';
 import { registerAppealRoute } from './appeals.js';
+import { createBatchWriter } from './batch-writer.js';
+import { setupConsole, type ConsoleSetup } from './console-setup.js';
 
 export interface Server {
   gateway: Gateway;
@@ -48,7 +54,9 @@ export interface Server {
   log: WardenLogger;
   /** The state store and the case store this server uses (tests seed risk records through it). */
   store: StateStore;
-  cases: SqliteCaseStore;
+  cases: CaseStore & AuditStore;
+  /** The analyst console: its users and sessions, and the admin API's authenticator. */
+  console: ConsoleSetup;
   /** Drains requests, flushes the outbox and closes every store. */
   close(): Promise<void>;
 }
@@ -68,8 +76,8 @@ interface Ports {
   store: StateStore;
   counters: Counters;
   enforcement: EnforcementState;
-  /** Holds the audit log. In the cluster profile it is per process (one chain per writer). */
-  cases: SqliteCaseStore;
+  /** Cases, alerts and the audit log: the local SQLite file, or PostgreSQL in the cluster profile (one chain per writer process). */
+  cases: CaseStore & AuditStore;
   /**
    * How usage events leave the request path. Embedded: recorded durably in the local store (no
    * outbox needed). Cluster: through this process's local outbox to the bus.
@@ -110,7 +118,9 @@ async function openClusterPorts(config: WardenConfig): Promise<Ports> {
       maxAgeMs: c.stream_max_age_hours * 3_600_000,
     });
     opened.push(bus);
-    const cases = openSqliteCaseStore({ path: path.join(config.data_dir, 'audit.db') });
+    // Cases and the audit log live in PostgreSQL beside the state (its migrations ran above), so
+    // every gateway, worker and console sees one set of cases; each process writes its own chain.
+    const cases = await openPostgresCaseStore({ pool: store.pool, schema: store.schema, migrate: false });
     opened.push(cases);
     return { store, counters, enforcement, cases, events: { bus }, close: () => closeInReverse(opened) };
   } catch (e) {
@@ -122,6 +132,21 @@ async function openClusterPorts(config: WardenConfig): Promise<Ports> {
 /** The audit signing key lives outside the database file (configurable: audit.key_dir). */
 export function auditKeyDir(config: WardenConfig): string {
   return config.audit.key_dir ?? path.join(config.data_dir, 'audit-key');
+}
+
+/**
+ * This process's audit chain id: `audit.chain` when set; otherwise `gateway` in the embedded
+ * profile (one writer per file), and in the cluster profile `<role>-<hostname>-<8 hex of the
+ * data_dir path>`: stable across restarts of the same process (which continues its chain) and
+ * distinct for every process sharing the database (each has its own data_dir: its outbox is
+ * locked to one process).
+ */
+export function auditChainId(config: WardenConfig, role = 'gw'): string {
+  if (config.audit.chain) return config.audit.chain;
+  if (config.profile !== 'cluster') return 'gateway';
+  const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 63) || 'host';
+  const dir = createHash('sha256').update(path.resolve(config.data_dir)).digest('hex').slice(0, 8);
+  return `${role}-${host}-${dir}`;
 }
 
 export function ensureAdminToken(config: WardenConfig): string {
@@ -148,7 +173,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const outbox = bus ? openOutbox({ path: path.join(config.data_dir, 'outbox.db') }) : undefined;
   const cases = ports.cases;
   const auditKey = loadOrCreateAuditKey(auditKeyDir(config));
-  const audit = createAuditLog({ store: cases, key: auditKey, chain: config.audit.chain });
+  const audit = createAuditLog({ store: cases, key: auditKey, chain: auditChainId(config) });
   const auditDropped = { n: 0 };
   const auditAsync = (e: Parameters<typeof audit.append>[0]) => {
     audit.append(e).catch((err: unknown) => {
@@ -182,6 +207,8 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     },
   );
   await policy.start();
+  // Indicators imported from other providers reach the policy's `indicator_match` per request.
+  const importedPolicy = startImportedIndicatorPolicy({ store, current: () => policy.current(), log });
 
   const endpoints = opts.webhooks ?? config.webhooks.endpoints;
   const webhooks = endpoints.length
@@ -200,17 +227,21 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
       if (n === 1 || n % 20 === 0) log.warn({ err: String(err), consecutive_failures: n }, 'usage events wait in the outbox: the bus is not accepting them');
     },
   });
+  // Deliveries arrive one at a time; they are written to PostgreSQL many rows per statement.
+  const eventRows = bus ? createBatchWriter<UsageEvent>((events) => store.appendEvents(events), { maxItems: 256, lingerMs: 10 }) : undefined;
   const writer = bus
     ? bus.consume(
         'store',
         async (d) => {
-          await store.appendEvents([d.data]);
+          await eventRows!.add(d.data);
           await d.ack();
         },
         { batch: 256 },
       )
     : undefined;
   let gatewayInternals: GatewayInternals | undefined;
+  /** When online detection last wrote risk scores (the console's health shows it). */
+  let riskWrittenAt: string | undefined;
   // Online detection (embedded: in this process; the cluster profile's workers come later).
   const online =
     config.detection.online && 'record' in ports.events
@@ -226,8 +257,11 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
           audit,
           // The new risk (and cluster) applies to the account's very next request here.
           riskChanged: (ids) => {
+            riskWrittenAt = new Date().toISOString();
             for (const id of ids) gatewayInternals?.invalidateRisk(id);
           },
+          // The policy's enforcement: rules act on clusters (or, in dry_run, say what they would do).
+          enforcement: { rules: () => policy.current().enforcement, state: enforcement },
         })
       : undefined;
   const local = 'record' in ports.events ? ports.events.record : undefined;
@@ -237,9 +271,15 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
         online?.observe(e);
       }
     : (e: UsageEvent) => outbox!.append(e);
+  // Cluster: what the detection workers have not committed yet, readable here even when every
+  // worker is stopped (docs/scale-out.md "Detection workers").
+  const detectionPending = bus
+    ? new Gauge({ name: 'warden_detection_pending', help: 'Usage events the detection workers have not committed yet (their consumer group on the stream)', registers: [metrics.registry] })
+    : undefined;
   const gauges = setInterval(() => {
     metrics.outboxBacklog.set(outbox?.backlog() ?? 0);
     writer?.pending().then((n) => metrics.busPending.set(n), () => undefined);
+    if (bus && 'groupPending' in bus) (bus as { groupPending(g: string): Promise<number | null> }).groupPending(config.worker.group).then((n) => detectionPending?.set(n ?? 0), () => undefined);
     metrics.policyVersion.set(policy.current().version);
   }, 1000);
   gauges.unref();
@@ -255,13 +295,33 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const retentionTimer = setInterval(() => void retention().catch((e: unknown) => log.error({ err: String(e) }, 'retention failed')), 3_600_000);
   retentionTimer.unref();
 
+  const startedAt = Date.now();
+  const consoleSetup = await setupConsole({
+    config,
+    store,
+    cases,
+    adminToken,
+    audit: (e) => audit.append(e),
+    policy,
+    intel,
+    log,
+    draining: () => gatewayInternals !== undefined && !gatewayInternals.ready(),
+    health: () => ({
+      profile: config.profile,
+      policy_version: policy.current().version,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      outbox_backlog: outbox?.backlog() ?? 0,
+      detection: { online: online !== undefined, ...(riskWrittenAt ? { last_evaluated_at: riskWrittenAt } : {}) },
+    }),
+  });
+
   const gateway = await startGateway({
     config: config.gateway,
     store,
     counters,
     enforcement,
     intel,
-    policy: () => policy.current(),
+    policy: () => importedPolicy.policy(),
     record,
     features: (p: ParsedRequest) =>
       extractFeatures({
@@ -278,14 +338,21 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     routes: (app, gw) => {
       gatewayInternals = gw;
       registerAppealRoute(app, { store, cases, audit, now: Date.now, ...(webhooks ? { emit: (e) => webhooks.emit(e) } : {}) });
-      registerCaseRoutes(app, { cases, store, enforcement, token: adminToken, now: Date.now, log, audit, ...(webhooks ? { emit: (e) => webhooks.emit(e) } : {}) });
+      consoleSetup.register(app);
+      registerCaseRoutes(app, { cases, store, enforcement, authenticate: consoleSetup.authenticate, now: Date.now, log, audit, ...(webhooks ? { emit: (e) => webhooks.emit(e) } : {}) });
+      // Automatic enforcement's report, and verification that lifts step_up (docs/cases.md).
+      registerAutoEnforcementRoutes(app, { cases, store, now: Date.now, rules: () => policy.current().enforcement, authenticate: consoleSetup.authenticate });
+      registerVerificationAdminRoute(app, { store, cases, enforcement, audit, now: Date.now, log, authenticate: consoleSetup.authenticate });
+      if (config.verification.webhook_secret) {
+        registerVerificationWebhook(app, { store, cases, enforcement, audit, now: Date.now, log, secret: config.verification.webhook_secret, toleranceSeconds: config.verification.webhook_tolerance_seconds });
+      }
       registerAdminRoutes(
         app,
         {
           store,
           enforcement,
           screener,
-          token: adminToken,
+          authenticate: consoleSetup.authenticate,
           now: Date.now,
           log,
           audit: (e) => audit.append(e),
@@ -295,6 +362,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
             versions: () => policy.versions(),
             text: async (v) => (await store.getPolicyVersion(v))?.text ?? null,
             rollback: async (v) => void (await policy.rollback(v)),
+            apply: async (text, source) => ({ version: (await policy.apply(text, source)).version }),
           },
         },
         gw,
@@ -312,17 +380,20 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     log,
     store,
     cases,
+    console: consoleSetup,
     close() {
       closing ??= (async () => {
         await gateway.close();
         clearInterval(gauges);
         clearInterval(retentionTimer);
+        importedPolicy.close();
         await policy.close();
         await online?.close();
         await outbox?.close();
         await audit.close();
         await webhooks?.close();
         await writer?.close();
+        await consoleSetup.close();
         await ports.close();
         log.flush?.();
       })();

@@ -15,5 +15,13 @@ describe('the demo (warden demo --once)', () => {
     expect(r.campaign.afterBlockStatus).toBe(403);
     expect(r.campaign.reportFile).toBeTruthy();
     expect(text).toMatch(/opened case case_/);
+    // The console's users, one per role, with their generated passwords printed once at the end.
+    expect(r.console.url).toBe(`${r.gatewayUrl}/console/`);
+    expect(r.console.users.map((u) => u.role)).toEqual(['analyst', 'viewer', 'admin']);
+    expect(text).toContain(`Analyst console: ${r.console.url}`);
+    for (const u of r.console.users) {
+      expect(u.password).toMatch(/^[A-Za-z0-9]{20}$/);
+      expect(text).toContain(u.password);
+    }
   }, 180_000);
 });

@@ -40,8 +40,14 @@ export interface HarnessOptions {
   gateway?: Record<string, unknown>;
   upstreamUrl?: string;
   retention?: Record<string, unknown>;
+  /** Online detection settings (e.g. a long `evaluate_every_ms`, so only `tick()` evaluates). */
+  detection?: Record<string, unknown>;
+  /** Verification settings (`verification.webhook_secret`). */
+  verification?: Record<string, unknown>;
   /** The cluster profile, with these cluster settings (test/services). */
   cluster?: Record<string, unknown>;
+  /** Audit settings (such as a key_dir shared by several gateways); by default a chain per data_dir. */
+  audit?: Record<string, unknown>;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -65,7 +71,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     intel: { custom_networks: DEMO_NETWORKS },
     log: { level: 'silent' },
     ...(opts.retention ? { retention: opts.retention } : {}),
-    ...(opts.cluster ? { profile: 'cluster', cluster: opts.cluster, audit: { chain: `gw-${path.basename(dataDir)}` } } : {}),
+    ...(opts.detection ? { detection: opts.detection } : {}),
+    ...(opts.verification ? { verification: opts.verification } : {}),
+    ...(opts.cluster ? { profile: 'cluster', cluster: opts.cluster, audit: opts.audit ?? { chain: `gw-${path.basename(dataDir)}` } } : {}),
   });
   const server = await serve(config, { log: createLogger('silent'), ...sharedIntel() });
   const url = server.gateway.url;

@@ -131,6 +131,28 @@ describe('policy decisions at the gateway', () => {
     const versions = (await h.admin.call<{ versions: { version: number }[] }>('GET', '/policy/versions')).versions;
     expect(versions.map((v) => v.version)).toEqual(expect.arrayContaining([before, good]));
   });
+  it('applies an edited policy text through the admin API, and refuses an invalid one with its problems', async () => {
+    const c = await h.customer();
+    const before = (await h.admin.call<{ version: number }>('GET', '/policy')).version;
+    const bad = await fetch(`${h.url}/admin/v1/policy`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.server.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'rules: [ { id: broken, decide: explode } ]\n', reason: 'test' }),
+    });
+    expect(bad.status).toBe(400);
+    const problem = (await bad.json()) as { error: { type: string; issues: unknown[] } };
+    expect(problem.error.type).toBe('policy_invalid');
+    expect(JSON.stringify(problem.error.issues)).toMatch(/broken/);
+    expect((await h.admin.call<{ version: number }>('GET', '/policy')).version).toBe(before);
+
+    const applied = await h.admin.call<{ version: number }>('POST', '/policy', { text: `${POLICY}\n  - id: key-tight-3\n    scope: key\n    requests_per_minute: 1\n`, reason: 'tighten for the test' });
+    expect(applied.version).toBeGreaterThan(before);
+    expect((await h.admin.call<{ version: number }>('GET', '/policy')).version).toBe(applied.version);
+    const a = client(c.key);
+    await ask(a);
+    await expect(ask(a)).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+    await h.admin.call('POST', '/policy/rollback', { version: before });
+  });
 });
 
 describe('shipped policies', () => {

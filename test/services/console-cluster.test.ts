@@ -1,0 +1,58 @@
+/**
+ * The console on the cluster profile: users and sessions live in PostgreSQL, so a user created
+ * through one gateway signs in at the other, and a session made at one gateway works (and ends)
+ * at both.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../e2e/harness.js';
+
+const id = randomUUID().slice(0, 8);
+const cluster = { schema: `wc_${id}`, redis_prefix: `wc:${id}`, stream: `WC_${id}`, subject_prefix: `wc.${id}`, partitions: 2 };
+
+describe('console on the cluster profile', () => {
+  let a: Harness;
+  let b: Harness;
+  beforeAll(async () => {
+    a = await startHarness({ cluster });
+    b = await startHarness({ cluster });
+  }, 120_000);
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await pool.query(`DROP SCHEMA IF EXISTS ${cluster.schema} CASCADE`);
+    await pool.end();
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const keys = await redis.keys(`${cluster.redis_prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    const nc = await connect({ servers: '127.0.0.1:4222' });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(cluster.stream).catch(() => undefined);
+    await nc.close();
+  });
+
+  it('signs in at one gateway a user created at the other, and shares the session', async () => {
+    const created = await fetch(`${a.url}/admin/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.server.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ana', password: 'analyst-password-0001', role: 'analyst' }),
+    });
+    expect(created.status).toBe(201);
+    const signIn = await fetch(`${b.url}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ana', password: 'analyst-password-0001' }) });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrf_token } = (await signIn.json()) as { csrf_token: string };
+    const atA = await fetch(`${a.url}/admin/v1/overview`, { headers: { cookie } });
+    expect(atA.status).toBe(200);
+    expect(((await atA.json()) as { health: { profile: string } }).health.profile).toBe('cluster');
+    const out = await fetch(`${a.url}/console/api/session`, { method: 'DELETE', headers: { cookie, 'x-csrf-token': csrf_token } });
+    expect(out.status).toBe(204);
+    expect((await fetch(`${b.url}/admin/v1/overview`, { headers: { cookie } })).status).toBe(401);
+  });
+});
