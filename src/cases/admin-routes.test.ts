@@ -197,3 +197,42 @@ describe('case events to webhooks', () => {
     await s2.close();
   });
 });
+
+describe('GET /alerts (labelled data)', () => {
+  it('lists alerts with their dispositions, filtered by disposition and creation time, oldest first', async () => {
+    const input = [1, 2, 3, 4].map((i) => alert(i, { created_at: `2026-03-01T0${i}:00:00Z`, evidence: [{ code: 'c', detail: `d${i}`, weight: 0.5 }] }));
+    expect((await call('POST', '/alerts', { alerts: input })).status).toBe(201);
+    const dispose = (id: string, verdict: string) => call('POST', `/alerts/${id}/disposition`, { verdict, reason: `${verdict} because`, author: 'ana' });
+    expect((await dispose('al_2', 'true_positive')).status).toBe(200);
+    expect((await dispose('al_3', 'false_positive')).status).toBe(200);
+    expect((await dispose('al_4', 'benign')).status).toBe(200);
+    const ids = (r: { json: Record<string, any> }) => (r.json['alerts'] as Alert[]).map((a) => a.alert_id);
+
+    expect(ids(await call('GET', '/alerts'))).toEqual(['al_1', 'al_2', 'al_3', 'al_4']);
+    const any = await call('GET', '/alerts?disposition=any');
+    expect(ids(any)).toEqual(['al_2', 'al_3', 'al_4']);
+    expect(any.json['truncated']).toBeUndefined();
+    expect((any.json['alerts'] as Alert[])[1]!.disposition).toEqual({ verdict: 'false_positive', reason: 'false_positive because', by: 'ana', at: '2026-03-02T00:00:00.000Z' });
+    expect(ids(await call('GET', '/alerts?disposition=true_positive'))).toEqual(['al_2']);
+    expect(ids(await call('GET', '/alerts?disposition=false_positive,benign'))).toEqual(['al_3', 'al_4']);
+    expect(ids(await call('GET', '/alerts?disposition=any&since=2026-03-01T03:00:00Z'))).toEqual(['al_3', 'al_4']);
+    const page = await call('GET', '/alerts?disposition=any&limit=2');
+    expect(ids(page)).toEqual(['al_2', 'al_3']);
+    expect(page.json['truncated']).toBe(true);
+  });
+
+  it('names the bad query field and needs the admin token', async () => {
+    for (const [q, field] of [
+      ['disposition=maybe', 'disposition'],
+      ['since=yesterday', 'since'],
+      ['limit=0', 'limit'],
+      ['limit=10001', 'limit'],
+      ['verdict=benign', ''],
+    ] as const) {
+      const r = await call('GET', `/alerts?${q}`);
+      expect(r.status, q).toBe(400);
+      if (field) expect(r.json['error'].issues.map((i: { path: string }) => i.path), q).toContain(field);
+    }
+    expect((await app.inject({ method: 'GET', url: '/admin/v1/alerts' })).statusCode).toBe(401);
+  });
+});

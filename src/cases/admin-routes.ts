@@ -147,6 +147,16 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   after: z.string().min(1).optional(),
 });
+const AlertListQuery = z.strictObject({
+  /** `any` (disposed alerts), or verdicts comma-separated; without it every alert, open or not. */
+  disposition: z
+    .string()
+    .transform((s) => (s.trim() === 'any' ? 'any' : s.split(',').map((x) => x.trim()).filter(Boolean)))
+    .pipe(z.union([z.literal('any'), z.array(z.enum(ALERT_VERDICTS)).min(1, 'any, or verdicts comma-separated')]))
+    .optional(),
+  since: isoTime.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
 const ReportQuery = z.strictObject({ format: z.enum(['json', 'html']).default('json') });
 const StixExpireInput = z.strictObject({ at: isoTime.optional() });
 const StixQuery = z.strictObject({ tlp: z.enum(['white', 'green', 'amber', 'red']).default('amber') });
@@ -362,6 +372,12 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
         for (const case_id of result.created) emit('case.created', { case_id });
         for (const case_id of result.updated) emit('case.updated', { case_id, change: 'alerts' });
         return reply.code(201).send(result);
+      });
+      // Alerts with their dispositions (labelled data for evaluation), oldest first.
+      admin.get('/alerts', async (req) => {
+        const q = parse(AlertListQuery, req.query);
+        const alerts = await deps.cases.listAlerts({ limit: q.limit, ...(q.disposition ? { disposition: q.disposition } : {}), ...(q.since ? { since: q.since } : {}) });
+        return { alerts, ...(alerts.length === q.limit ? { truncated: true } : {}) };
       });
       admin.get('/alerts/:id', async (req) => {
         const alertId = (req.params as { id: string }).id;

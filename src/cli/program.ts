@@ -16,6 +16,7 @@ import { registerSimCommands } from './sim-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerAnalyzeCommand } from './analyze-command.js';
 import { registerCaseCommands } from './case-commands.js';
+import { registerAlertCommands } from './alert-commands.js';
 import { registerUserCommands } from './user-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -232,6 +233,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program, { config });
   registerAnalyzeCommand(program, { config });
   registerCaseCommands(program, { config, client, print, adminOptions });
+  registerAlertCommands(program, { client, adminOptions });
   registerUserCommands(program, { client, print, adminOptions });
   return program;
 }

@@ -170,6 +170,10 @@ export interface AlertQuery {
   entity?: string;
   /** Only alerts without a disposition. */
   open?: boolean;
+  /** Only alerts with a disposition: any verdict (`any`) or one of these verdicts. */
+  disposition?: 'any' | AlertVerdict[];
+  /** Only alerts created at or after this time (RFC 3339). */
+  since?: string;
   limit?: number;
 }
 

@@ -171,6 +171,26 @@ export function caseStoreContract(name: string, open: () => Promise<CaseStore & 
       await expectCode(s.putAlert({ ...makeAlert(), score: 2 }), 'VALIDATION');
     });
 
+    it('lists alerts by disposition and creation time', async () => {
+      const s = await fresh();
+      const at = (h: number) => `2026-03-01T0${h}:00:00.000Z`;
+      const [open, tp, fp, bn] = [1, 2, 3, 4].map((h) => makeAlert({ created_at: at(h) }));
+      for (const a of [open, tp, fp, bn]) await s.putAlert(a!);
+      const d = (verdict: 'true_positive' | 'false_positive' | 'benign') => ({ verdict, reason: `said ${verdict}`, by: 'ana', at: '2026-03-03T00:00:00.000Z' });
+      await s.recordDisposition(tp!.alert_id, d('true_positive'));
+      await s.recordDisposition(fp!.alert_id, d('false_positive'));
+      await s.recordDisposition(bn!.alert_id, d('benign'));
+      const ids = (xs: Alert[]) => xs.map((x) => x.alert_id);
+      expect(ids(await s.listAlerts({ disposition: 'any' }))).toEqual([tp!.alert_id, fp!.alert_id, bn!.alert_id]);
+      expect(ids(await s.listAlerts({ disposition: ['true_positive'] }))).toEqual([tp!.alert_id]);
+      expect(ids(await s.listAlerts({ disposition: ['false_positive', 'benign'] }))).toEqual([fp!.alert_id, bn!.alert_id]);
+      expect(await s.listAlerts({ disposition: [] })).toEqual([]);
+      expect(ids(await s.listAlerts({ since: at(3) }))).toEqual([fp!.alert_id, bn!.alert_id]);
+      expect(ids(await s.listAlerts({ disposition: 'any', since: at(2), limit: 2 }))).toEqual([tp!.alert_id, fp!.alert_id]);
+      expect((await s.listAlerts({ disposition: ['benign'] }))[0]!.disposition).toEqual(d('benign'));
+      await expectCode(s.listAlerts({ since: 'yesterday' }), 'VALIDATION');
+    });
+
     it('links an alert to a case: subjects, score and timeline follow; relinking is a no-op', async () => {
       const s = await fresh();
       const c = makeCase({ accounts: ['acc_0'], score: 0.5 });

@@ -468,6 +468,15 @@ export function openSqliteCaseStore(opts: SqliteCaseStoreOptions): SqliteCaseSto
         params.push(q.account_id);
       }
       if (q.open) where.push('a.verdict IS NULL');
+      if (q.disposition === 'any') where.push('a.verdict IS NOT NULL');
+      else if (q.disposition) {
+        where.push(q.disposition.length ? `a.verdict IN (${q.disposition.map(() => '?').join(', ')})` : '0');
+        params.push(...q.disposition);
+      }
+      if (q.since !== undefined) {
+        where.push('a.created_ms >= ?');
+        params.push(timeMs(q.since, 'since'));
+      }
       const sql = `SELECT a.doc FROM alerts a ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY a.created_ms, a.alert_id LIMIT ?`;
       params.push(q.limit ?? 10_000);

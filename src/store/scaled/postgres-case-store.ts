@@ -454,6 +454,9 @@ export async function openPostgresCaseStore(opts: PostgresCaseStoreOptions): Pro
         where.push(`EXISTS (SELECT 1 FROM ${s}.alert_accounts x WHERE x.alert_id = a.alert_id AND x.account_id = ${param(t(qy.account_id))})`);
       }
       if (qy.open) where.push('a.verdict IS NULL');
+      if (qy.disposition === 'any') where.push('a.verdict IS NOT NULL');
+      else if (qy.disposition) where.push(qy.disposition.length ? `a.verdict IN (${qy.disposition.map((v) => param(t(v))).join(', ')})` : 'FALSE');
+      if (qy.since !== undefined) where.push(`a.created_ms >= ${param(timeMs(qy.since, 'since'))}`);
       const sql = `SELECT a.doc FROM ${s}.alerts a ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY a.created_ms, a.alert_id LIMIT ${param(limitOf(qy.limit, 10_000))}`;
       return (await run<{ doc: string }>(sql, values)).rows.map((r) => JSON.parse(r.doc) as Alert);
