@@ -323,6 +323,108 @@ describe('the analyst console', () => {
     await ctx.close();
   });
 
+  it('lets an admin create a console user who can then sign in, and issue and revoke an API key the SDK uses', async () => {
+    const { ctx, page } = await newContext();
+    await signIn(page, 'admin');
+    await nav(page, 'Users');
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    const table = page.getByRole('region', { name: 'Console users' });
+    await table.getByText(USERS.analyst.username).waitFor();
+    // An admin cannot delete themself: the button is disabled and the reason is on the page.
+    expect(await page.getByRole('button', { name: `Delete ${USERS.admin.username}` }).isDisabled()).toBe(true);
+    await page.getByText('You cannot delete yourself').waitFor();
+
+    // Create an analyst with a generated password, which is shown once.
+    await page.getByRole('button', { name: 'New user…' }).click();
+    const create = page.getByRole('dialog', { name: 'New console user' });
+    await create.getByLabel('Username').fill('nia.analyst');
+    await create.getByLabel('Role').selectOption('analyst');
+    await create.getByLabel('Password').fill('too-short');
+    await create.getByText('At least 12 characters (9 now)').waitFor();
+    expect(await create.getByRole('button', { name: 'Create user' }).isDisabled()).toBe(true);
+    await create.getByRole('button', { name: 'Generate' }).click();
+    const typed = await create.getByLabel('Password').inputValue();
+    expect(typed.length).toBeGreaterThanOrEqual(12);
+    await axe(page, 'new user dialog');
+    await create.getByRole('button', { name: 'Create user' }).click();
+    const shown = page.getByRole('dialog', { name: 'Password for nia.analyst' });
+    await shown.getByText('Shown once.').waitFor();
+    const password = await shown.getByLabel('Generated password').inputValue();
+    expect(password).toBe(typed);
+    await shown.getByRole('button', { name: 'Done' }).click();
+    await shown.waitFor({ state: 'hidden' });
+    expect(await page.content()).not.toContain(password);
+    await table.getByText('nia.analyst').waitFor();
+    const users = (await adminFetch<{ users: { username: string; role: string }[] }>('GET', '/admin/v1/users')).json.users;
+    expect(users.find((u) => u.username === 'nia.analyst')?.role).toBe('analyst');
+    await axe(page, 'users');
+    await shot(page, 'users');
+
+    // The new analyst signs in with that password.
+    const other = await newContext();
+    await other.page.goto('/console/');
+    await other.page.getByLabel('Username').fill('nia.analyst');
+    await other.page.getByLabel('Password').fill(password);
+    await other.page.getByRole('button', { name: 'Sign in' }).click();
+    await other.page.getByRole('navigation', { name: 'Main' }).waitFor();
+    expect(await other.page.locator('.sidebar-user').textContent()).toContain('analyst');
+    // Not an admin: no Users entry.
+    expect(await other.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count()).toBe(0);
+    await other.ctx.close();
+
+    // Issue a key on an account page: shown once, then gone from the page.
+    const account = campaign.accounts[0]!;
+    await page.goto(`/console/#/accounts/${account.id}`);
+    await page.getByRole('heading', { name: 'Risk' }).waitFor();
+    const before = await page.locator('#keys li').count();
+    await page.getByRole('button', { name: 'Issue key…' }).click();
+    const issue = page.getByRole('dialog', { name: 'Issue an API key' });
+    await issue.getByLabel(/^Name/).fill('browser-test');
+    await issue.getByRole('button', { name: 'Issue key' }).click();
+    const once = page.getByRole('dialog', { name: 'New API key' });
+    await once.getByText('Shown once.').waitFor();
+    const key = await once.getByLabel(/^Key /).inputValue();
+    expect(key.length).toBeGreaterThan(20);
+    await axe(page, 'new key dialog');
+    await once.getByRole('button', { name: 'I have stored the key' }).click();
+    await once.waitFor({ state: 'hidden' });
+    await expect.poll(() => page.locator('#keys li').count()).toBe(before + 1);
+    expect(await page.content()).not.toContain(key);
+
+    const client = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0, defaultHeaders: { 'x-forwarded-for': '47.74.0.10' } });
+    const served = await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: 'new key?' }] });
+    expect(served.type).toBe('message');
+
+    // Revoke it after confirming; the SDK is then refused as unauthenticated.
+    const keys = (await adminFetch<{ keys: { key_id: string; name?: string; prefix: string }[] }>('GET', `/admin/v1/keys?account_id=${account.id}`)).json.keys;
+    const issued = keys.find((k) => k.name === 'browser-test')!;
+    expect(key.startsWith(issued.prefix)).toBe(true);
+    await page.getByRole('button', { name: `Revoke key ${issued.prefix}…` }).click();
+    const revoke = page.getByRole('dialog', { name: 'Revoke API key' });
+    await axe(page, 'revoke key dialog');
+    await revoke.getByRole('button', { name: 'Revoke key' }).click();
+    await revoke.waitFor({ state: 'hidden' });
+    await page.locator('#keys li').filter({ hasText: issued.key_id }).getByText('revoked', { exact: true }).waitFor();
+    const refused = await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: 'still?' }] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(Anthropic.AuthenticationError);
+    expect((refused as { status: number }).status).toBe(401);
+
+    // Delete the new user after confirming: they can no longer sign in.
+    await nav(page, 'Users');
+    await page.getByRole('button', { name: 'Delete nia.analyst' }).click();
+    const del = page.getByRole('dialog', { name: 'Delete console user' });
+    await del.getByRole('button', { name: 'Delete nia.analyst' }).click();
+    await del.waitFor({ state: 'hidden' });
+    await expect.poll(() => table.getByText('nia.analyst').count()).toBe(0);
+    const gone = await fetch(`${h.url}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nia.analyst', password }) });
+    expect(gone.status).toBe(401);
+    expect(violations).toEqual([]);
+    await ctx.close();
+  });
+
   it('hides the act controls from a viewer, and the server refuses a viewer’s direct POST', async () => {
     const { ctx, page } = await newContext();
     await signIn(page, 'viewer');

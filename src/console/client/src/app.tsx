@@ -14,6 +14,7 @@ import { AccountsPage } from './pages/accounts';
 import { AccountPage } from './pages/account';
 import { OrgsPage, OrgPage } from './pages/orgs';
 import { PolicyPage } from './pages/policy';
+import { UsersPage } from './pages/users';
 import { NotFound } from './pages/not-found';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: string } | { kind: 'signed-out'; notice?: string } | { kind: 'signed-in'; session: Session };
@@ -67,6 +68,9 @@ export function App() {
       break;
     case 'policy':
       page = <PolicyPage />;
+      break;
+    case 'users':
+      page = <UsersPage />;
       break;
     default:
       page = <NotFound />;

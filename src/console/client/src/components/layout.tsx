@@ -7,6 +7,7 @@ const NAV = [
   { path: 'accounts', label: 'Accounts', icon: 'M8 2a3 3 0 1 1 0 6 3 3 0 0 1 0-6zM2.5 14c.5-3 2.8-4.5 5.5-4.5s5 1.5 5.5 4.5z' },
   { path: 'orgs', label: 'Orgs', icon: 'M2 14V4l5-2v12zM8 14V6h6v8zM10 8h2v1.5h-2zM10 11h2v1.5h-2z' },
   { path: 'policy', label: 'Policy', icon: 'M8 1l6 2.5V8c0 3.5-2.6 6-6 7-3.4-1-6-3.5-6-7V3.5z' },
+  { path: 'users', label: 'Users', icon: 'M5.5 2a2.5 2.5 0 1 1 0 5 2.5 2.5 0 0 1 0-5zM11 3a2 2 0 1 1 0 4 2 2 0 0 1 0-4zM1 13c.4-2.6 2.2-4 4.5-4s4.1 1.4 4.5 4zM10.6 9.2c2 0 3.6 1.2 4 3.8h-3.7c-.2-1.5-.8-2.8-1.8-3.6z', admin: true },
 ] as const;
 
 export function Layout({ user, active, onSignOut, children }: { user: User; active: string; onSignOut: () => void; children: ReactNode }) {
@@ -26,7 +27,7 @@ export function Layout({ user, active, onSignOut, children }: { user: User; acti
         </div>
         <nav aria-label="Main">
           <ul className="nav">
-            {NAV.map((n) => (
+            {NAV.filter((n) => !('admin' in n) || user.role === 'admin').map((n) => (
               <li key={n.path}>
                 <a href={`#/${n.path}`} className={active === n.path ? 'active' : undefined} aria-current={active === n.path ? 'page' : undefined}>
                   <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">

@@ -1,18 +1,26 @@
-import { useMemo } from 'react';
-import { A } from '../api';
+import { useMemo, useState } from 'react';
+import { A, api, errorText } from '../api';
 import { TimeChart } from '../components/chart';
+import { Dialog } from '../components/dialog';
+import { SecretOnce } from '../components/secret';
 import { PageHeader } from '../components/layout';
 import { DecisionBadge, Empty, ErrorBox, KeyValues, Meter, Mono, Panel, SeverityBadge, Skeleton, Stat, StatusBadge, TableWrap } from '../components/ui';
 import { ago, compact, dateTime, num, pct, score, words } from '../format';
 import { useApi, usePageTitle } from '../hooks';
 import { href } from '../router';
-import type { Account, AccountOverview } from '../types';
+import { isAdmin, useUser } from '../session';
+import type { Account, AccountOverview, PublicKey } from '../types';
 
 export function AccountPage({ accountId }: { accountId: string }) {
   const o = useApi<AccountOverview>(`${A}/accounts/${encodeURIComponent(accountId)}/overview`);
   // An older server without the overview route: fall back to the plain account record.
   const plain = useApi<Account>(o.status === 404 && !o.data ? `${A}/accounts/${encodeURIComponent(accountId)}` : null);
   const ref = usePageTitle(`Account ${accountId}`);
+  const admin = isAdmin(useUser());
+  const [issuing, setIssuing] = useState(false);
+  // The new key's secret lives only here, only while its dialog is open.
+  const [issued, setIssued] = useState<{ key_id: string; prefix: string; key: string } | null>(null);
+  const [revoking, setRevoking] = useState<PublicKey | null>(null);
   const data = useMemo(() => (o.data ? { ...o.data, series: recent(o.data.series) } : undefined), [o.data]);
   const times = useMemo(() => (data?.series ?? []).map((s) => Date.parse(s.at) / 1000), [data]);
   const reqSeries = useMemo(
@@ -170,20 +178,42 @@ export function AccountPage({ accountId }: { accountId: string }) {
               </ul>
             )}
           </Panel>
-          <Panel title={`Keys (${data.keys.length})`} id="keys">
+          <Panel
+            title={`Keys (${data.keys.length})`}
+            id="keys"
+            actions={
+              admin && a.status !== 'deleted' ? (
+                <button type="button" className="btn btn-small" onClick={() => setIssuing(true)}>
+                  Issue key…
+                </button>
+              ) : undefined
+            }
+          >
             {data.keys.length === 0 ? (
               <p className="muted small">No keys.</p>
             ) : (
               <ul className="plain-list">
-                {data.keys.map((k) => (
-                  <li key={k.key_id}>
-                    <span className="mono small">{k.prefix}…</span> {k.name && <span className="small">{k.name}</span>}
-                    {k.revoked_at ? <span className="badge sev-critical push">revoked</span> : k.expires_at && Date.parse(k.expires_at) < Date.now() ? <span className="badge muted-badge push">expired</span> : <span className="badge ok-badge push">active</span>}
-                    <div className="muted small">
-                      <Mono>{k.key_id}</Mono> · created {dateTime(k.created_at)} · last used {k.last_used_at ? ago(k.last_used_at) : 'never'}
-                    </div>
-                  </li>
-                ))}
+                {data.keys.map((k) => {
+                  const expired = !k.revoked_at && !!k.expires_at && Date.parse(k.expires_at) < Date.now();
+                  return (
+                    <li key={k.key_id}>
+                      <div className="key-line">
+                        <span className="mono small">{k.prefix}…</span>
+                        {k.name && <span className="small">{k.name}</span>}
+                        {k.revoked_at ? <span className="badge sev-critical push">revoked</span> : expired ? <span className="badge muted-badge push">expired</span> : <span className="badge ok-badge push">active</span>}
+                        {admin && !k.revoked_at && !expired && (
+                          <button type="button" className="btn btn-small" aria-label={`Revoke key ${k.prefix}…`} onClick={() => setRevoking(k)}>
+                            Revoke
+                          </button>
+                        )}
+                      </div>
+                      <div className="muted small">
+                        <Mono>{k.key_id}</Mono> · created {dateTime(k.created_at)} · last used {k.last_used_at ? ago(k.last_used_at) : 'never'}
+                        {k.revoked_at && <> · revoked {dateTime(k.revoked_at)}</>}
+                      </div>
+                    </li>
+                  );
+                })}
               </ul>
             )}
           </Panel>
@@ -221,7 +251,124 @@ export function AccountPage({ accountId }: { accountId: string }) {
           </Panel>
         </div>
       </div>
+      <Dialog open={issuing} title="Issue an API key" onClose={() => setIssuing(false)}>
+        {issuing && (
+          <IssueKeyForm
+            accountId={a.account_id}
+            onCancel={() => setIssuing(false)}
+            onDone={(k) => {
+              setIssuing(false);
+              setIssued(k);
+              o.reload();
+            }}
+          />
+        )}
+      </Dialog>
+      <Dialog open={issued !== null} title="New API key" onClose={() => setIssued(null)}>
+        {issued && (
+          <>
+            <SecretOnce id="new-key" label={`Key ${issued.prefix}… (${issued.key_id})`} value={issued.key} warning="Copy the key now and hand it to the customer over a safe channel. Warden stores only its hash: once this dialog is closed the key cannot be shown again." />
+            <div className="dialog-foot">
+              <button type="button" className="btn btn-primary" onClick={() => setIssued(null)}>
+                I have stored the key
+              </button>
+            </div>
+          </>
+        )}
+      </Dialog>
+      <Dialog open={revoking !== null} title="Revoke API key" onClose={() => setRevoking(null)}>
+        {revoking && (
+          <RevokeKeyForm
+            k={revoking}
+            onCancel={() => setRevoking(null)}
+            onDone={() => {
+              setRevoking(null);
+              o.reload();
+            }}
+          />
+        )}
+      </Dialog>
     </>
+  );
+}
+
+function IssueKeyForm({ accountId, onDone, onCancel }: { accountId: string; onDone: (k: { key_id: string; prefix: string; key: string }) => void; onCancel: () => void }) {
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(null);
+        try {
+          const r = await api.post<PublicKey & { key: string }>(`${A}/keys`, { account_id: accountId, ...(name.trim() ? { name: name.trim() } : {}) });
+          onDone({ key_id: r.key_id, prefix: r.prefix, key: r.key });
+        } catch (err) {
+          setError(errorText(err));
+          setBusy(false);
+        }
+      }}
+    >
+      <p>
+        A new key for <Mono>{accountId}</Mono>. It works at once; the org is screened again when it is issued. The key is shown once, in the next dialog.
+      </p>
+      <div className="field">
+        <label htmlFor="key-name">Name (optional)</label>
+        <input id="key-name" maxLength={200} autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. production" />
+      </div>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="dialog-foot">
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {busy ? 'Issuing…' : 'Issue key'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function RevokeKeyForm({ k, onDone, onCancel }: { k: PublicKey; onDone: () => void; onCancel: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        try {
+          await api.post(`${A}/keys/${encodeURIComponent(k.key_id)}/revoke`, undefined);
+          onDone();
+        } catch (err) {
+          setError(errorText(err));
+          setBusy(false);
+        }
+      }}
+    >
+      <p>
+        Key <Mono>{k.prefix}…</Mono> {k.name && <>({k.name}) </>}is refused by every gateway from its next request. Revoking cannot be undone; issue a new key instead. The revocation is recorded in the audit log.
+      </p>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="dialog-foot">
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-danger" disabled={busy}>
+          {busy ? 'Revoking…' : 'Revoke key'}
+        </button>
+      </div>
+    </form>
   );
 }
 
