@@ -1,6 +1,4 @@
 import Anthropic from '@anthropic-ai/sdk';
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Case, EnforcementAction } from '../../src/core/index.js';
 import { startHarness, type Harness } from './harness.js';
@@ -42,11 +40,6 @@ describe('appeals', () => {
     await h.admin.call('POST', `/cases/${caseId}/reverse`, { action_id: acted.actions[0]!.action_id, reason: 'appeal upheld: approved evaluation' });
     await expect(ask(c.key)).resolves.toMatchObject({ type: 'message' });
 
-    const db = new Database(path.join(h.dataDir, 'warden.db'), { readonly: true });
-    try {
-      await expect.poll(() => (db.prepare("SELECT count(*) n FROM audit_log WHERE type = 'case.appeal'").get() as { n: number }).n).toBe(1);
-    } finally {
-      db.close();
-    }
+    await expect.poll(async () => (await h.server.cases.listAudit({ type: 'case.appeal' })).length).toBe(1);
   });
 });

@@ -3,7 +3,6 @@ import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Alert, Case, EnforcementAction, UsageEvent } from '../../src/core/index.js';
 import { caseReportJson, importStixBundle, usageOfEvents, type CaseReport, type StixBundle } from '../../src/cases/index.js';
@@ -101,15 +100,11 @@ describe('cases through the admin API', () => {
     await expect.poll(() => ask(late.key).then(() => 'allowed', (e: unknown) => (e instanceof Anthropic.PermissionDeniedError ? 'refused' : String(e))), { timeout: 15_000, interval: 200 }).toBe('refused');
 
     // Audit: the action and the case decision are recorded durably before the API answers.
-    const db = new Database(path.join(h.dataDir, 'warden.db'), { readonly: true });
-    try {
-      const rows = db.prepare("SELECT type, data FROM audit_log WHERE type IN ('action.put', 'case.action')").all() as { type: string; data: string }[];
-      const mine = rows.filter((r) => (JSON.parse(r.data) as { action_id: string }).action_id === acted.actions[0]!.action_id);
-      expect(mine.map((r) => r.type).sort()).toEqual(['action.put', 'case.action']);
-      expect(JSON.parse(mine.find((r) => r.type === 'case.action')!.data)).toMatchObject({ case_id: caseId, decision: 'block' });
-    } finally {
-      db.close();
-    }
+    // (Through the audit store, so the same check holds in the cluster profile's PostgreSQL.)
+    const rows = [...(await h.server.cases.listAudit({ type: 'action.put' })), ...(await h.server.cases.listAudit({ type: 'case.action' }))];
+    const mine = rows.filter((r) => (r.data as { action_id?: string }).action_id === acted.actions[0]!.action_id);
+    expect(mine.map((r) => r.type).sort()).toEqual(['action.put', 'case.action']);
+    expect(mine.find((r) => r.type === 'case.action')!.data).toMatchObject({ case_id: caseId, decision: 'block' });
 
     const rev = await h.admin.call<{ action: EnforcementAction }>('POST', `/cases/${caseId}/reverse`, { action_id: acted.actions[0]!.action_id, reason: 'test: lift the block' });
     expect(rev.action.reversed_reason).toBe('test: lift the block');
