@@ -24,6 +24,28 @@ export default defineConfig({
         },
       },
       {
+        // The end-to-end suite again, each harness on PostgreSQL, Redis and NATS (test/e2e/harness.ts).
+        test: {
+          name: 'e2e-cluster',
+          include: ['test/e2e/**/*.test.ts'],
+          exclude: [
+            'test/e2e/analyze.test.ts', // starts no harness (offline CLI): nothing differs by profile
+            'test/e2e/demo.test.ts', // starts no harness (the embedded demo)
+            'test/e2e/stix-roundtrip.test.ts', // starts no harness (files only)
+            'test/e2e/durability.test.ts', // SIGKILLs a child `warden serve` and reopens its embedded SQLite file
+            'test/e2e/admin-cli.test.ts', // tampers with audit_log in the embedded warden.db (cluster: test/services/audit-tamper.test.ts)
+            'test/e2e/auto-enforcement.test.ts', // calls the in-process detection tick(); cluster detection runs in `warden worker`
+            'test/e2e/online-detection.test.ts', // calls the in-process detection tick(); cluster detection runs in `warden worker`
+            'test/e2e/stix-import-online.test.ts', // calls the in-process detection tick(); cluster detection runs in `warden worker`
+            'test/e2e/console-api.test.ts', // its beforeAll opens a case through the in-process detection tick()
+          ],
+          env: { WARDEN_E2E_PROFILE: 'cluster' },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'browser',
           include: ['test/browser/**/*.spec.ts'],

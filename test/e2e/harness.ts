@@ -2,6 +2,7 @@
  * A whole Warden (embedded) in this process, in front of the simulated upstream, for the
  * end-to-end tests; each call makes its own data directory and closes what it opened.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,8 @@ function sharedIntel() {
 }
 
 export interface Harness {
+  /** `cluster` when the harness runs on PostgreSQL, Redis and NATS (WARDEN_E2E_PROFILE=cluster or `opts.cluster`). */
+  profile: 'embedded' | 'cluster';
   url: string;
   upstreamUrl: string;
   server: Server;
@@ -50,7 +53,50 @@ export interface HarnessOptions {
   audit?: Record<string, unknown>;
 }
 
+/** Cluster settings of one harness: its own schema, stream, subjects and Redis prefix. */
+function ownCluster() {
+  const id = randomUUID().replaceAll('-', '').slice(0, 12);
+  return { schema: `wt_e2e_${id}`, redis_prefix: `wte2e:${id}`, stream: `WTE2E_${id}`, subject_prefix: `wte2e.${id}`, partitions: 2 };
+}
+
+/** Drops what `ownCluster` made: the schema, the Redis keys and the stream. */
+async function dropCluster(c: ReturnType<typeof ownCluster>): Promise<void> {
+  const [{ default: pg }, { Redis }, { connect }, { jetstreamManager }] = await Promise.all([
+    import('pg'),
+    import('ioredis'),
+    import('@nats-io/transport-node'),
+    import('@nats-io/jetstream'),
+  ]);
+  const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS ${c.schema} CASCADE`);
+  } finally {
+    await pool.end();
+  }
+  const redis = new Redis('redis://127.0.0.1:6379');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${c.redis_prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  const nc = await connect({ servers: '127.0.0.1:4222' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(c.stream).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  // WARDEN_E2E_PROFILE=cluster (vitest project e2e-cluster) runs every harness on the services.
+  const own = !opts.cluster && process.env.WARDEN_E2E_PROFILE === 'cluster' ? ownCluster() : undefined;
+  const clusterSettings = opts.cluster ?? own;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'warden-test-'));
   const upstream = await startMockUpstream({ host: '127.0.0.1', port: 0, latencyMs: 0 });
   let policyFile = path.join(ROOT, 'policies/demo.yaml');
@@ -73,13 +119,22 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(opts.retention ? { retention: opts.retention } : {}),
     ...(opts.detection ? { detection: opts.detection } : {}),
     ...(opts.verification ? { verification: opts.verification } : {}),
-    ...(opts.cluster ? { profile: 'cluster', cluster: opts.cluster, audit: opts.audit ?? { chain: `gw-${path.basename(dataDir)}` } } : {}),
+    ...(clusterSettings ? { profile: 'cluster', cluster: clusterSettings, audit: opts.audit ?? { chain: `gw-${path.basename(dataDir)}` } } : {}),
   });
-  const server = await serve(config, { log: createLogger('silent'), ...sharedIntel() });
+  let server: Server;
+  try {
+    server = await serve(config, { log: createLogger('silent'), ...sharedIntel() });
+  } catch (e) {
+    await upstream.close();
+    if (own) await dropCluster(own).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const url = server.gateway.url;
   const admin = createAdminClient(config, { url, token: server.adminToken });
   let n = 0;
   return {
+    profile: clusterSettings ? 'cluster' : 'embedded',
     url,
     upstreamUrl,
     server,
@@ -96,6 +151,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async close() {
       await server.close();
       await upstream.close();
+      if (own) await dropCluster(own);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
