@@ -2,7 +2,8 @@
  * A modal on the native <dialog>: showModal() makes the rest of the page inert (focus stays
  * inside), Escape closes it (the `cancel` event), and focus returns to the opener.
  */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { errorText } from '../api';
 
 export function Dialog({ open, title, onClose, children, wide }: { open: boolean; title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -44,5 +45,62 @@ export function Dialog({ open, title, onClose, children, wide }: { open: boolean
         </>
       )}
     </dialog>
+  );
+}
+
+/**
+ * The body of a confirmation dialog: its text, the error a failed `run` gave (the dialog stays
+ * open to retry), Cancel, and a submit button disabled while `run` is in flight.
+ */
+export function ConfirmForm({
+  run,
+  onDone,
+  onCancel,
+  submit,
+  busyLabel,
+  tone = 'primary',
+  disabled = false,
+  children,
+}: {
+  run: () => Promise<unknown>;
+  onDone: () => void;
+  onCancel: () => void;
+  submit: string;
+  busyLabel: string;
+  tone?: 'primary' | 'danger';
+  disabled?: boolean;
+  children: ReactNode;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        try {
+          await run();
+          onDone();
+        } catch (err) {
+          setError(errorText(err));
+          setBusy(false);
+        }
+      }}
+    >
+      {children}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="dialog-foot">
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className={`btn btn-${tone}`} disabled={busy || disabled}>
+          {busy ? busyLabel : submit}
+        </button>
+      </div>
+    </form>
   );
 }

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { A, api, errorText } from '../api';
 import { TimeChart } from '../components/chart';
-import { Dialog } from '../components/dialog';
+import { ConfirmForm, Dialog } from '../components/dialog';
 import { SecretOnce } from '../components/secret';
 import { PageHeader } from '../components/layout';
 import { DecisionBadge, Empty, ErrorBox, KeyValues, Meter, Mono, Panel, SeverityBadge, Skeleton, Stat, StatusBadge, TableWrap } from '../components/ui';
@@ -336,39 +336,12 @@ function IssueKeyForm({ accountId, onDone, onCancel }: { accountId: string; onDo
 }
 
 function RevokeKeyForm({ k, onDone, onCancel }: { k: PublicKey; onDone: () => void; onCancel: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   return (
-    <form
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setBusy(true);
-        try {
-          await api.post(`${A}/keys/${encodeURIComponent(k.key_id)}/revoke`, undefined);
-          onDone();
-        } catch (err) {
-          setError(errorText(err));
-          setBusy(false);
-        }
-      }}
-    >
+    <ConfirmForm run={() => api.post(`${A}/keys/${encodeURIComponent(k.key_id)}/revoke`, undefined)} onDone={onDone} onCancel={onCancel} submit="Revoke key" busyLabel="Revoking…" tone="danger">
       <p>
         Key <Mono>{k.prefix}…</Mono> {k.name && <>({k.name}) </>}is refused by every gateway from its next request. Revoking cannot be undone; issue a new key instead. The revocation is recorded in the audit log.
       </p>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="dialog-foot">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-danger" disabled={busy}>
-          {busy ? 'Revoking…' : 'Revoke key'}
-        </button>
-      </div>
-    </form>
+    </ConfirmForm>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { A, ApiError, api, errorText } from '../api';
 import { PageHeader } from '../components/layout';
-import { Dialog } from '../components/dialog';
+import { ConfirmForm, Dialog } from '../components/dialog';
 import { Empty, ErrorBox, Panel, Skeleton, TableWrap } from '../components/ui';
 import { dateTime, num, pct } from '../format';
 import { useApi, usePageTitle } from '../hooks';
@@ -202,77 +202,23 @@ export function PolicyPage() {
 }
 
 function ApplyForm({ text, onDone, onCancel }: { text: string; onDone: () => void; onCancel: () => void }) {
-  const [busy, setBusy] = useState(false);
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
   return (
-    <form
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setBusy(true);
-        try {
-          await api.post(`${A}/policy`, { text, reason });
-          onDone();
-        } catch (err) {
-          setError(errorText(err));
-          setBusy(false);
-        }
-      }}
-    >
+    <ConfirmForm run={() => api.post(`${A}/policy`, { text, reason })} onDone={onDone} onCancel={onCancel} submit="Apply" busyLabel="Applying…" tone="danger" disabled={!reason.trim()}>
       <p>Every gateway decides with the new version from its next request. The change and your reason are recorded in the audit log.</p>
       <div className="field">
         <label htmlFor="apply-reason">Reason (required, kept in the audit log)</label>
         <textarea id="apply-reason" rows={3} required value={reason} onChange={(e) => setReason(e.target.value)} placeholder="What the change does and why" />
       </div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="dialog-foot">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-danger" disabled={busy || !reason.trim()}>
-          {busy ? 'Applying…' : 'Apply'}
-        </button>
-      </div>
-    </form>
+    </ConfirmForm>
   );
 }
 
 function RollbackForm({ version, onDone, onCancel }: { version: number; onDone: () => void; onCancel: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   return (
-    <form
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setBusy(true);
-        try {
-          await api.post(`${A}/policy/rollback`, { version });
-          onDone();
-        } catch (err) {
-          setError(errorText(err));
-          setBusy(false);
-        }
-      }}
-    >
+    <ConfirmForm run={() => api.post(`${A}/policy/rollback`, { version })} onDone={onDone} onCancel={onCancel} submit={`Activate v${version}`} busyLabel="Activating…" tone="danger">
       <p>Every gateway decides with version {version} from its next request. The change is recorded in the audit log.</p>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="dialog-foot">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-danger" disabled={busy}>
-          {busy ? 'Activating…' : `Activate v${version}`}
-        </button>
-      </div>
-    </form>
+    </ConfirmForm>
   );
 }
 

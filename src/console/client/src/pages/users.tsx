@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import { A, api, errorText } from '../api';
-import { Dialog } from '../components/dialog';
+import { ConfirmForm, Dialog } from '../components/dialog';
 import { PageHeader } from '../components/layout';
 import { SecretOnce, randomPassword } from '../components/secret';
 import { Empty, ErrorBox, Panel, Skeleton, TableWrap } from '../components/ui';
@@ -254,38 +254,11 @@ function CreateUserForm({ onDone, onCancel }: { onDone: (username: string, gener
 }
 
 function DeleteUserForm({ username, onDone, onCancel }: { username: string; onDone: () => void; onCancel: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   return (
-    <form
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setBusy(true);
-        try {
-          await api.del(`${A}/users/${encodeURIComponent(username)}`);
-          onDone();
-        } catch (err) {
-          setError(errorText(err));
-          setBusy(false);
-        }
-      }}
-    >
+    <ConfirmForm run={() => api.del(`${A}/users/${encodeURIComponent(username)}`)} onDone={onDone} onCancel={onCancel} submit={`Delete ${username}`} busyLabel="Deleting…" tone="danger">
       <p>
         <strong className="mono">{username}</strong> can no longer sign in. The deletion is recorded in the audit log.
       </p>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="dialog-foot">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-danger" disabled={busy}>
-          {busy ? 'Deleting…' : `Delete ${username}`}
-        </button>
-      </div>
-    </form>
+    </ConfirmForm>
   );
 }
