@@ -34,10 +34,6 @@ export default defineConfig({
             'test/e2e/stix-roundtrip.test.ts', // starts no harness (files only)
             'test/e2e/durability.test.ts', // SIGKILLs a child `warden serve` and reopens its embedded SQLite file
             'test/e2e/audit-verify.test.ts', // tampers with audit_log in the embedded warden.db (cluster: test/services/audit-tamper.test.ts)
-            'test/e2e/auto-enforcement.test.ts', // calls the in-process detection tick(); cluster detection runs in `warden worker`
-            'test/e2e/online-detection.test.ts', // calls the in-process detection tick(); cluster detection runs in `warden worker`
-            'test/e2e/stix-import-online.test.ts', // calls the in-process detection tick(); cluster detection runs in `warden worker`
-            'test/e2e/console-api.test.ts', // its beforeAll opens a case through the in-process detection tick()
           ],
           env: { WARDEN_E2E_PROFILE: 'cluster' },
           testTimeout: 60_000,

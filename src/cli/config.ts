@@ -17,7 +17,16 @@ export const WardenConfig = z.strictObject({
   data_dir: z.string().default('.warden'),
   /** Upstream URLs default to the public Anthropic and OpenAI APIs (filled in by loadConfig). */
   gateway: GatewayConfig,
-  policy: z.strictObject({ file: z.string().default('policies/default.yaml') }).prefault({}),
+  policy: z
+    .strictObject({
+      file: z.string().default('policies/default.yaml'),
+      /**
+       * Cluster profile: how often (ms) a gateway or worker reads the store's active policy
+       * version, so a version applied or rolled back at one process is in force at every other.
+       */
+      follow_every_ms: z.number().int().min(100).default(1000),
+    })
+    .prefault({}),
   intel: z
     .strictObject({
       /** Your own intelligence: ranges and ASNs with a label (they override the databases). */

@@ -5,7 +5,8 @@
  * partition's stream position in one transaction (`DetectionStateStore.commit`); the deliveries
  * are acked after the commit. One worker at a time (the `leader` lease) loads every partition's
  * account states, runs the engine's evaluation (risks, clusters, attribution), writes the risks
- * for the gateways and turns clusters into alerts and cases.
+ * for the gateways and turns clusters into alerts, cases and the policy's automatic actions
+ * (detection-outcome.ts, shared with the embedded profile), with the imported STIX indicators.
  *
  * Exactly once in effect: a partition's consumer is recreated at acquisition to deliver from the
  * committed position + 1, batches are processed one at a time in stream order, a delivery at or
@@ -18,11 +19,11 @@ import os from 'node:os';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Account, AuditLog, CaseStore, DetectionLease, DetectionStateStore, IpIntel, Org, Screener, StateStore, UsageEvent, Watchlist } from '../core/index.js';
 import { ConfigError, isWardenError } from '../core/index.js';
-import { ingestAlerts } from '../cases/index.js';
-import { DetectionEngine, decodeAccountFeatures, encodeAccountFeatures } from '../detection/index.js';
+import { DetectionEngine, clusterIndicators, decodeAccountFeatures, encodeAccountFeatures } from '../detection/index.js';
 import type { NatsBus, NatsDelivery } from '../store/index.js';
+import { createDetectionOutcome, createImportedIndicatorLoader, type AutoEnforcementSetup, type DetectionOutcome } from './detection-outcome.js';
 import type { WardenLogger } from './log.js';
-import { clusterAlerts, interchangeAccount } from './online-detection.js';
+import { interchangeAccount } from './online-detection.js';
 
 export interface DetectionWorkerOptions {
   /** This worker's name in leases (unique among live workers). */
@@ -32,6 +33,11 @@ export interface DetectionWorkerOptions {
   store: StateStore;
   cases?: CaseStore;
   audit?: Pick<AuditLog, 'append'>;
+  /**
+   * Automatic enforcement: the active policy's `enforcement:` rules (the leader matches each
+   * cluster against them, as `warden serve` does on the embedded profile) and where actions go.
+   */
+  enforcement?: AutoEnforcementSetup;
   intel?: IpIntel;
   screener?: Screener;
   watchlist?: Watchlist;
@@ -62,7 +68,7 @@ export interface DetectionWorker {
   owned(): number[];
   isLeader(): boolean;
   /** Runs the leader's evaluation now (when leader); resolves with what it wrote. */
-  evaluate(): Promise<{ risks: number; clusters: number; cases: string[] } | null>;
+  evaluate(): Promise<{ risks: number; clusters: number; cases: string[]; acted: number } | null>;
   /** Waits until every owned partition has committed everything published so far. */
   status(): Promise<{ id: string; leader: boolean; partitions: { partition: number; committed: number; last: number; owned: boolean }[] }>;
   close(): Promise<void>;
@@ -281,6 +287,9 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
 
   let leaderLease: DetectionLease | null = null;
   let leaderEngine: DetectionEngine | null = null;
+  /** What the leader's evaluations lead to (alerts, cases, automatic actions) and its imported indicators. */
+  let leaderOutcome: DetectionOutcome | null = null;
+  let leaderImports: { load(): Promise<void> } | null = null;
   let loadedUntil = 0;
   let lastPrune = 0;
   let balancing: Promise<void> | undefined;
@@ -326,8 +335,21 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
         leaderEngine = null;
         log.info({}, 'worker is no longer the evaluation leader');
       } else if (leaderLease && !leaderEngine) {
-        leaderEngine = newEngine();
+        const engine = (leaderEngine = newEngine());
         loadedUntil = 0;
+        leaderImports = createImportedIndicatorLoader({ store, log, set: (live) => engine.setImported(live) });
+        leaderOutcome = o.cases
+          ? createDetectionOutcome({
+              cases: o.cases,
+              store,
+              log,
+              actor: 'detector:worker',
+              indicatorsOf: (members) => clusterIndicators(engine, members, o.intel ? { intel: o.intel } : {}).indicators,
+              now,
+              ...(o.audit ? { audit: o.audit } : {}),
+              ...(o.enforcement ? { enforcement: o.enforcement } : {}),
+            })
+          : null;
         log.info({ epoch: leaderLease.epoch }, 'worker is the evaluation leader');
       }
       m.leader.set(leaderLease ? 1 : 0);
@@ -340,9 +362,10 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
 
   // ---- the leader's global evaluation ---------------------------------------------------
 
-  let evaluating: Promise<{ risks: number; clusters: number; cases: string[] } | null> | undefined;
-  async function evaluateOnce(): Promise<{ risks: number; clusters: number; cases: string[] } | null> {
+  let evaluating: Promise<{ risks: number; clusters: number; cases: string[]; acted: number } | null> | undefined;
+  async function evaluateOnce(): Promise<{ risks: number; clusters: number; cases: string[]; acted: number } | null> {
     const engine = leaderEngine;
+    const outcome = leaderOutcome;
     if (!engine || !leaderLease) return null;
     const end = m.evalSeconds.startTimer();
     const t0 = now();
@@ -379,6 +402,7 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
     const rows = await state.statesSince(Math.max(0, loadedUntil - 10_000));
     loadedUntil = t0;
     for (const row of rows) if (!gone.has(row.account_id)) engine.importAccount(decodeAccountFeatures(row.state));
+    await leaderImports?.load();
     const { risks, clusters } = engine.evaluateNow();
     // Still the leader? (A leader stopped past its lease must not write over its successor.)
     const held = leaderLease ? await state.renew(leaderLease, now(), o.leaseTtlMs) : null;
@@ -394,22 +418,14 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
     leaderLease = held;
     if (risks.length) await store.putRisk(risks);
     m.risks.inc(risks.length);
-    let created: string[] = [];
-    if (o.cases) {
-      const alerts = clusterAlerts(clusters, new Date(now()).toISOString());
-      if (alerts.length) {
-        const r = await ingestAlerts(o.cases, alerts, { actor: 'detector:worker', ...(o.audit ? { audit: o.audit } : {}) });
-        created = r.created;
-        if (r.created.length) log.info({ cases: r.created }, 'detection opened cases');
-      }
-    }
+    const { created, acted } = outcome ? await outcome.apply(clusters) : { created: [], acted: 0 };
     if (t0 - lastPrune > 3_600_000) {
       lastPrune = t0;
       const n = await state.pruneCounted(t0 - o.countedRetentionMs);
       if (n) log.info({ pruned: n }, 'counted event ids past retention forgotten');
     }
     end();
-    return { risks: risks.length, clusters: clusters.length, cases: created };
+    return { risks: risks.length, clusters: clusters.length, cases: created, acted };
   }
   function evaluate() {
     evaluating ??= evaluateOnce().finally(() => (evaluating = undefined));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterVerdict } from '../core/index.js';
-import { clusterAlerts } from './online-detection.js';
+import { clusterAlerts } from './detection-outcome.js';
 
 const cluster = (over: Partial<ClusterVerdict> = {}): ClusterVerdict => ({
   cluster_id: 'cl_1',

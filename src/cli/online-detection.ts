@@ -6,12 +6,9 @@
  * Each evaluation's clusters go through the policy's `enforcement:` rules: matching actions are
  * taken (or, in dry run, recorded) on the clusters' cases (docs/policy.md).
  */
-import { createHash } from 'node:crypto';
-import { decisionRank, liveSharedIndicators, type SharedIndicator } from '../core/index.js';
-import type { Account, AccountRecord, Alert, AuditLog, CaseStore, ClusterVerdict, EnforcementState, IpIntel, Org, Screener, StateStore, UsageEvent, Watchlist } from '../core/index.js';
-import { applyAutoEnforcement, ingestAlerts, sharedIndicatorsOf, STIX_IMPORTS_BLOB, type AutoEnforcementItem, type StixImportRecord } from '../cases/index.js';
-import { NO_ENFORCEMENT, type CompiledEnforcement } from '../policy/index.js';
+import type { Account, AccountRecord, AuditLog, CaseStore, IpIntel, Org, Screener, StateStore, UsageEvent, Watchlist } from '../core/index.js';
 import { createOnlineDetector, type OnlineDetector } from '../detection/index.js';
+import { createDetectionOutcome, createImportedIndicatorLoader, type AutoEnforcementSetup } from './detection-outcome.js';
 import type { WardenLogger } from './log.js';
 
 const CHECKPOINT = 'detection:checkpoint';
@@ -62,7 +59,7 @@ export async function startOnlineDetection(opts: {
    * Automatic enforcement: the active policy's `enforcement:` rules, matched against each
    * cluster verdict; matching actions are taken on the cluster's case (needs `cases`).
    */
-  enforcement?: { rules: () => CompiledEnforcement; state: Pick<EnforcementState, 'apply'> };
+  enforcement?: AutoEnforcementSetup;
 }): Promise<OnlineDetection> {
   const { store, log } = opts;
   const detector: OnlineDetector = createOnlineDetector({
@@ -109,27 +106,19 @@ export async function startOnlineDetection(opts: {
   let queue: UsageEvent[] = [];
   let latest = cursor?.ts ?? '';
   let running: Promise<void> | undefined;
-  // Indicators imported from other providers (`POST /stix/imports`): re-read when the blob changes.
-  // Expiry is on the wall clock (the engine's clock is event time): the live set is recomputed
-  // each tick and handed over when it changes.
-  let importsText = '';
-  let imports: SharedIndicator[] = [];
-  let liveKey = '';
-  const alertsSeen = new Set<string>();
-  const loadImports = async () => {
-    const blob = await store.getBlob(STIX_IMPORTS_BLOB);
-    const text = blob ? blob.toString('utf8') : '';
-    if (text !== importsText) {
-      importsText = text;
-      imports = text ? (JSON.parse(text) as StixImportRecord[]).flatMap((r) => sharedIndicatorsOf(r)) : [];
-    }
-    const live = liveSharedIndicators(imports, Date.now());
-    const key = live.map((i) => `${i.id}|${i.valid_until ?? ''}|${i.confidence}`).join(',');
-    if (key === liveKey) return;
-    liveKey = key;
-    detector.setImported(live);
-    log.info({ indicators: live.length }, 'imported indicators loaded into detection');
-  };
+  // Indicators imported from other providers (`POST /stix/imports`), re-read each tick.
+  const imports = createImportedIndicatorLoader({ store, log, set: (live) => detector.setImported(live) });
+  const outcome = opts.cases
+    ? createDetectionOutcome({
+        cases: opts.cases,
+        store,
+        log,
+        actor: 'detector:online',
+        indicatorsOf: (members) => detector.indicatorsOf(members),
+        ...(opts.audit ? { audit: opts.audit } : {}),
+        ...(opts.enforcement ? { enforcement: opts.enforcement } : {}),
+      })
+    : undefined;
   const tick = async () => {
     const batch = queue;
     queue = [];
@@ -137,44 +126,9 @@ export async function startOnlineDetection(opts: {
       detector.ingest(e);
       if (e.ts > latest) latest = e.ts;
     }
-    await loadImports();
+    await imports.load();
     const { clusters } = await detector.evaluate();
-    if (opts.cases) {
-      const at = new Date().toISOString();
-      // Each cluster detection would act on is matched against the policy's enforcement rules
-      // (first match wins); clusters no rule takes still become cases when detection recommends
-      // step_up or block, as before.
-      const rules = opts.enforcement?.rules() ?? NO_ENFORCEMENT;
-      const alerts: Alert[] = [];
-      const items: AutoEnforcementItem[] = [];
-      for (const c of clusters) {
-        const match = c.recommended_action === 'none' ? null : rules.match(c);
-        if (!match && !wantsCase(c)) continue;
-        // The cluster's shareable indicators travel with its alert, so the case can be exported as
-        // STIX; computed once per alert id (a repeated alert is a duplicate that ingest skips).
-        const base = clusterAlert(c, at);
-        const alert = alertsSeen.has(base.alert_id) ? base : { ...base, indicators: detector.indicatorsOf(c.members) };
-        if (alertsSeen.size > 10_000) alertsSeen.clear();
-        alertsSeen.add(base.alert_id);
-        alerts.push(alert);
-        if (match && match.action !== 'open_case') items.push({ cluster: c, alert_id: alert.alert_id, match });
-      }
-      if (alerts.length) {
-        const r = await ingestAlerts(opts.cases, alerts, { actor: 'detector:online', ...(opts.audit ? { audit: opts.audit } : {}) });
-        if (r.created.length) log.info({ cases: r.created }, 'detection opened cases');
-        if (items.length && opts.enforcement) {
-          const done = await applyAutoEnforcement(
-            { cases: opts.cases, store, enforcement: opts.enforcement.state, now: Date.now, ...(opts.audit ? { audit: opts.audit } : {}) },
-            rules.mode,
-            items,
-            r.placed,
-          );
-          for (const o of done) {
-            if (o.subjects.length) log.info({ rule: o.rule, mode: o.mode, decision: o.decision, case_id: o.case_id, cluster_id: o.cluster_id, subjects: o.subjects.length, actions: o.action_ids }, o.mode === 'enforce' ? 'automatic enforcement acted' : 'automatic enforcement (dry run) would have acted');
-          }
-        }
-      }
-    }
+    if (outcome) await outcome.apply(clusters);
   };
   const guarded = () => {
     running ??= tick()
@@ -208,35 +162,5 @@ export async function startOnlineDetection(opts: {
       await guarded();
       await checkpoint();
     },
-  };
-}
-
-/**
- * Alerts for the clusters detection recommends stepping up or blocking. An alert's id is a hash of
- * what it says (cluster, members, labels, action), so the same finding on the next evaluation is
- * a duplicate, while a cluster that grows raises a new alert that joins the same case.
- */
-export function clusterAlerts(clusters: readonly ClusterVerdict[], at: string): Alert[] {
-  return clusters.filter(wantsCase).map((c) => clusterAlert(c, at));
-}
-
-/** Detection recommends stepping the cluster up or blocking it. */
-function wantsCase(c: ClusterVerdict): boolean {
-  return c.recommended_action !== 'none' && decisionRank(c.recommended_action) >= decisionRank('step_up');
-}
-
-/** The alert for one cluster verdict (its id a hash of what it says). */
-export function clusterAlert(c: ClusterVerdict, at: string): Alert {
-  const members = [...c.members].sort();
-  const labels = [...c.labels].sort();
-  const id = createHash('sha256').update(JSON.stringify([c.cluster_id, members, labels, c.recommended_action, c.attributed_entity ?? null])).digest('hex').slice(0, 20);
-  return {
-    alert_id: `al_${id}`,
-    detector: labels[0] ?? 'cluster',
-    subjects: { accounts: members, cluster_id: c.cluster_id, ...(c.attributed_entity ? { entity: c.attributed_entity } : {}) },
-    score: c.risk,
-    labels,
-    evidence: c.evidence.map((e) => ({ code: e.code, detail: e.detail, weight: e.weight })),
-    created_at: at,
   };
 }

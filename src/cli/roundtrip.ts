@@ -17,7 +17,7 @@ import { clusterIndicators, DetectionEngine, type IndicatorCandidate } from '../
 import { createScreener } from '../intel/index.js';
 import { readWorld, simulate, type Scenario, type SimSampler, type SimTruth } from '../sim/index.js';
 import { openSqliteCaseStore } from '../store/index.js';
-import { clusterAlerts } from './online-detection.js';
+import { clusterAlerts } from './detection-outcome.js';
 
 export interface RoundTripOptions {
   scenario: Scenario;

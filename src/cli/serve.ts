@@ -55,6 +55,10 @@ export interface Server {
   /** The state store and the case store this server uses (tests seed risk records through it). */
   store: StateStore;
   cases: CaseStore & AuditStore;
+  /** The enforcement state the gateway enforces (its changes, applied anywhere, can be watched). */
+  enforcement: EnforcementState;
+  /** Usage events in the local outbox not yet on the bus (cluster profile; 0 on the embedded one). */
+  outboxBacklog(): number;
   /** The analyst console: its users and sessions, and the admin API's authenticator. */
   console: ConsoleSetup;
   /** Drains requests, flushes the outbox and closes every store. */
@@ -197,11 +201,13 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const screener = opts.screener ?? createScreener({ ...(watchlist ? { watchlist } : {}), dataDir: intelDir });
 
   const policy = createPolicyManager(
-    { file: config.policy.file, store },
+    // Cluster: a version applied or rolled back at another gateway is in force here within a second.
+    { file: config.policy.file, store, ...(config.profile === 'cluster' ? { followStoreEveryMs: config.policy.follow_every_ms } : {}) },
     {
       logger: log,
       onEvent: (e) => {
-        if (e.type === 'activated') auditAsync({ type: 'policy.activate', actor: 'system', data: { version: e.version, source: e.source, reason: e.reason }, at: new Date().toISOString() });
+        // A followed version was audited by the process that applied it.
+        if (e.type === 'activated' && e.reason !== 'follow') auditAsync({ type: 'policy.activate', actor: 'system', data: { version: e.version, source: e.source, reason: e.reason }, at: new Date().toISOString() });
         else if (e.type === 'rejected') auditAsync({ type: 'policy.reject', actor: 'system', data: { source: e.source, problems: e.issues.length, kept_version: e.kept_version }, at: new Date().toISOString() });
       },
     },
@@ -276,10 +282,11 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
   const detectionPending = bus
     ? new Gauge({ name: 'warden_detection_pending', help: 'Usage events the detection workers have not committed yet (their consumer group on the stream)', registers: [metrics.registry] })
     : undefined;
+  let workersPending: number | undefined;
   const gauges = setInterval(() => {
     metrics.outboxBacklog.set(outbox?.backlog() ?? 0);
     writer?.pending().then((n) => metrics.busPending.set(n), () => undefined);
-    if (bus && 'groupPending' in bus) (bus as { groupPending(g: string): Promise<number | null> }).groupPending(config.worker.group).then((n) => detectionPending?.set(n ?? 0), () => undefined);
+    if (bus && 'groupPending' in bus) (bus as { groupPending(g: string): Promise<number | null> }).groupPending(config.worker.group).then((n) => detectionPending?.set((workersPending = n ?? 0)), () => undefined);
     metrics.policyVersion.set(policy.current().version);
   }, 1000);
   gauges.unref();
@@ -311,7 +318,8 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
       policy_version: policy.current().version,
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       outbox_backlog: outbox?.backlog() ?? 0,
-      detection: { online: online !== undefined, ...(riskWrittenAt ? { last_evaluated_at: riskWrittenAt } : {}) },
+      // Cluster: detection runs in `warden worker`; the health says how far behind the workers are.
+      detection: { online: online !== undefined, ...(riskWrittenAt ? { last_evaluated_at: riskWrittenAt } : {}), ...(bus ? { workers_pending: workersPending ?? null } : {}) },
     }),
   });
 
@@ -380,6 +388,8 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     log,
     store,
     cases,
+    enforcement,
+    outboxBacklog: () => outbox?.backlog() ?? 0,
     console: consoleSetup,
     close() {
       closing ??= (async () => {

@@ -2,7 +2,10 @@
  * `warden worker`: a detection worker of the cluster profile (docs/scale-out.md "Detection
  * workers"). Opens PostgreSQL (the state store, the workers' state, the case store), the usage
  * stream on JetStream and the intelligence, runs `startDetectionWorker`, and serves its
- * Prometheus metrics; drains (commits what it holds, gives its partitions up) on SIGTERM.
+ * Prometheus metrics; drains (commits what it holds, gives its partitions up) on SIGTERM. The
+ * policy is the store's active version (the gateways save theirs there), followed as it changes,
+ * so the leader's automatic enforcement uses the rules the gateways enforce; its actions reach
+ * the gateways through the shared enforcement state (PostgreSQL + Redis push).
  */
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
@@ -11,7 +14,8 @@ import path from 'node:path';
 import type { UsageEvent } from '../core/index.js';
 import { createAuditLog, loadOrCreateAuditKey } from '../cases/index.js';
 import { createScreener, loadWatchlist, openIpIntel, type OpenedIpIntel, type OpenedScreener } from '../intel/index.js';
-import { openNatsBus, openPostgresCaseStore, openPostgresDetectionState, openPostgresStore } from '../store/index.js';
+import { createPolicyManager, NO_ENFORCEMENT } from '../policy/index.js';
+import { openClusterEnforcementState, openNatsBus, openPostgresCaseStore, openPostgresDetectionState, openPostgresStore } from '../store/index.js';
 import type { WardenConfig } from './config.js';
 import { startDetectionWorker, type DetectionWorker } from './detection-worker.js';
 import { createLogger, type WardenLogger } from './log.js';
@@ -79,6 +83,28 @@ export async function runWorker(config: WardenConfig, opts: WorkerRunOptions = {
     const chain = config.audit.chain ?? `${auditChainId(config, 'worker')}-${workerId ?? process.pid}`.slice(0, 128);
     const audit = createAuditLog({ store: cases, key: loadOrCreateAuditKey(auditKeyDir(config)), chain });
     opened.push(audit);
+    // Automatic enforcement: the store's active policy (none yet when no gateway has started: the
+    // rules are empty until one is there), and the enforcement state the gateways read.
+    const enforcement = await openClusterEnforcementState({ pg: store.pool, schema: store.schema, redisUrl: c.redis_url });
+    opened.push(enforcement);
+    const policy = createPolicyManager({ store, followStoreEveryMs: config.policy.follow_every_ms }, { logger: log });
+    opened.push(policy);
+    let policyReady = false;
+    let policyWarned = false;
+    const startPolicy = () =>
+      policy.start().then(
+        () => void (policyReady = true),
+        (e: unknown) => {
+          if (!policyWarned) log.warn({ err: String(e) }, 'no active policy in the store yet: automatic enforcement waits for a gateway to save one');
+          policyWarned = true;
+        },
+      );
+    await startPolicy();
+    const rules = () => {
+      if (policyReady) return policy.current().enforcement;
+      void startPolicy();
+      return NO_ENFORCEMENT;
+    };
     const worker = await startDetectionWorker({
       ...(workerId ? { id: workerId } : {}),
       bus,
@@ -86,6 +112,7 @@ export async function runWorker(config: WardenConfig, opts: WorkerRunOptions = {
       store,
       cases,
       audit,
+      enforcement: { rules, state: enforcement },
       intel,
       screener,
       ...(watchlist ? { watchlist } : {}),

@@ -190,6 +190,8 @@ export interface StateStore {
   listPolicyVersions(): Promise<PolicyVersionRecord[]>;
   getPolicyVersion(version: number): Promise<PolicyVersionRecord | null>;
   setActivePolicyVersion(version: number): Promise<void>;
+  /** The active version's number (a cheap read for processes that follow the store's policy), or null. */
+  activePolicyVersion(): Promise<number | null>;
 
   putAction(action: EnforcementAction): Promise<void>;
   getAction(actionId: string): Promise<EnforcementAction | null>;

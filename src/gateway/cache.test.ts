@@ -32,6 +32,27 @@ describe('read-through cache', () => {
     await expect(c.get('never-seen')).rejects.toThrow('store down');
   });
 
+  it('expireAll makes every entry stale at once, still the fallback while the store cannot answer', async () => {
+    let down = false;
+    let value = 'v1';
+    let loads = 0;
+    const c = createReadThroughCache<string>(async () => {
+      loads++;
+      if (down) throw new Error('store down');
+      return value;
+    }, { ttlMs: 60_000, max: 10, now: () => 0, onError: () => undefined });
+    expect([await c.get('a'), await c.get('b')]).toEqual(['v1', 'v1']);
+    value = 'v2';
+    expect(await c.get('a')).toBe('v1'); // fresh: no read
+    c.expireAll();
+    expect(await c.get('a')).toBe('v2');
+    expect(await c.get('a')).toBe('v2');
+    expect(loads).toBe(3); // a read again once, then fresh again
+    down = true;
+    c.expireAll();
+    expect(await c.get('b')).toBe('v1'); // stale, the store down: the last known value
+  });
+
   it('coalesces concurrent loads and forgets invalidated entries', async () => {
     let loads = 0;
     const c = createReadThroughCache<number>(async () => ++loads, { ttlMs: 1000, max: 10, now: () => 0 });

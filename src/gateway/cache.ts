@@ -10,6 +10,8 @@ export interface ReadThroughCache<T> {
   get(id: string): Promise<T | null>;
   /** Drops an entry (after a change made in this process). */
   invalidate(id: string): void;
+  /** Makes every entry stale: each is read again before its next use (kept as the fallback). */
+  expireAll(): void;
   set(id: string, value: T | null): void;
 }
 
@@ -17,7 +19,9 @@ export function createReadThroughCache<T>(
   load: (id: string) => Promise<T | null>,
   opts: { ttlMs: number; max: number; now: () => number; onError?: (err: unknown) => void },
 ): ReadThroughCache<T> {
-  const entries = new Map<string, { value: T | null; at: number }>();
+  const entries = new Map<string, { value: T | null; at: number; gen: number }>();
+  /** Entries of an older generation are stale whatever their age (`expireAll`). */
+  let gen = 0;
   const inflight = new Map<string, Promise<T | null>>();
 
   const fetch = (id: string): Promise<T | null> => {
@@ -27,7 +31,7 @@ export function createReadThroughCache<T>(
       (value) => {
         inflight.delete(id);
         if (entries.size >= opts.max) entries.delete(entries.keys().next().value as string);
-        entries.set(id, { value, at: opts.now() });
+        entries.set(id, { value, at: opts.now(), gen });
         return value;
       },
       (err: unknown) => {
@@ -44,7 +48,7 @@ export function createReadThroughCache<T>(
     async get(id) {
       const e = entries.get(id);
       if (!e) return fetch(id);
-      if (opts.now() - e.at <= opts.ttlMs) return e.value;
+      if (e.gen === gen && opts.now() - e.at <= opts.ttlMs) return e.value;
       // Past its time an entry is read again before use, so a change made elsewhere applies
       // within ttlMs; if the store cannot answer, the last known value keeps serving.
       try {
@@ -55,6 +59,7 @@ export function createReadThroughCache<T>(
       }
     },
     invalidate: (id) => void entries.delete(id),
-    set: (id, value) => void entries.set(id, { value, at: opts.now() }),
+    expireAll: () => void gen++,
+    set: (id, value) => void entries.set(id, { value, at: opts.now(), gen }),
   };
 }

@@ -12,7 +12,18 @@ export interface EnforcementIndex {
   close(): void;
 }
 
-export async function createEnforcementIndex(state: EnforcementState, now: () => number): Promise<EnforcementIndex> {
+export async function createEnforcementIndex(
+  state: EnforcementState,
+  now: () => number,
+  opts: {
+    /**
+     * Called when an action on a cluster arrives: which accounts form a cluster is on their risk
+     * records, which the process that took the action (a detection worker) may just have
+     * rewritten, so the gateway re-reads them instead of waiting for its cache to age.
+     */
+    onClusterAction?: () => void;
+  } = {},
+): Promise<EnforcementIndex> {
   const bySubject = new Map<string, Map<string, EnforcementAction>>();
   const subjectKey = (kind: string, id: string) => `${kind}\u0000${id}`;
 
@@ -30,8 +41,10 @@ export async function createEnforcementIndex(state: EnforcementState, now: () =>
     if (m.size === 0) bySubject.delete(k);
   };
   const onChange = (c: EnforcementChange) => {
-    if (c.type === 'put' && !c.action.reversed_at) put(c.action);
-    else remove(c.action);
+    if (c.type === 'put' && !c.action.reversed_at) {
+      if (c.action.subject.kind === 'cluster') opts.onClusterAction?.();
+      put(c.action);
+    } else remove(c.action);
   };
   // Subscribe before the initial load so no change falls between the two.
   const unwatch = state.watch(onChange);

@@ -89,7 +89,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const accounts = createReadThroughCache<AccountRecord>((id) => deps.store.getAccount(id), { ttlMs: ttl, max: 200_000, now, onError });
   const orgs = createReadThroughCache<Org>((id) => deps.store.getOrg(id), { ttlMs: ttl, max: 100_000, now, onError });
   const risk = createReadThroughCache<AccountRisk>((id) => deps.store.getRisk(id), { ttlMs: ttl, max: 200_000, now, onError });
-  const enforcement = await createEnforcementIndex(deps.enforcement, now);
+  const enforcement = await createEnforcementIndex(deps.enforcement, now, { onClusterAction: () => risk.expireAll() });
 
   const upstreams = {
     anthropic: { dispatcher: new Pool(cfg.upstreams.anthropic.url, { connections: cfg.upstreams.anthropic.connections, pipelining: 1 }), apiKey: cfg.upstreams.anthropic.api_key },

@@ -190,6 +190,39 @@ describe('PolicyManager', () => {
     expect(p.decide(ctx({ client: { country: 'CU' } })).rule).toBe(`block-cu@${rec.version}`);
   });
 
+  it('follows a version another process activates in the shared store, and audits nothing of its own for it', async () => {
+    await writeFile(file, policyBlocking('CN'));
+    const m = open({ watch: 'off', followStoreEveryMs: 50 });
+    await m.start();
+    expect(await m.follow()).toBe(false);
+    // Another gateway (same store) applies a version, then rolls back to the first.
+    const other = createPolicyManager({ store });
+    await other.start();
+    await other.apply(policyBlocking('RU'), 'console:alice');
+    const e = await nextEvent((x) => x.type === 'activated' && x.reason === 'follow');
+    expect(e).toMatchObject({ version: 2, source: 'console:alice' });
+    expect(m.current().decide(ctx({ client: { country: 'RU' } })).rule).toBe('block-ru@2');
+    await other.rollback(1);
+    await nextEvent((x) => x.type === 'activated' && x.reason === 'follow' && x.version === 1);
+    expect(m.current().version).toBe(1);
+    await other.close();
+  });
+
+  it('does not follow the store unless asked', async () => {
+    await writeFile(file, policyBlocking('CN'));
+    const m = open({ watch: 'off' });
+    await m.start();
+    const other = createPolicyManager({ store });
+    await other.start();
+    await other.apply(policyBlocking('RU'), 'console:alice');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(m.current().version).toBe(1);
+    // Asked by hand, it does.
+    expect(await m.follow()).toBe(true);
+    expect(m.current().version).toBe(2);
+    await other.close();
+  });
+
   it('applies a text from the console, and refuses an invalid one without changing the active policy', async () => {
     await writeFile(file, policyBlocking('CN'));
     const m = open({ watch: 'off' });

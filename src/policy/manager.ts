@@ -19,7 +19,7 @@ export interface PolicyLogger {
 }
 
 export type PolicyEvent =
-  | { type: 'activated'; version: number; source: string; reason: 'start' | 'reload' | 'apply' | 'rollback' }
+  | { type: 'activated'; version: number; source: string; reason: 'start' | 'reload' | 'apply' | 'rollback' | 'follow' }
   | { type: 'rejected'; source: string; issues: PolicyIssue[]; kept_version: number | null }
   | { type: 'read_failed'; source: string; error: Error };
 
@@ -41,6 +41,12 @@ export interface PolicyManagerOptions {
   debounceMs?: number;
   /** Stat interval when polling; 1000 ms unless said. */
   pollIntervalMs?: number;
+  /**
+   * Follow the store's active version, checked this often (ms): a version applied or rolled back
+   * by another process sharing the store (the cluster profile's gateways and workers) becomes
+   * active here too. Off unless said.
+   */
+  followStoreEveryMs?: number;
 }
 
 export interface PolicyManagerDeps {
@@ -61,6 +67,8 @@ export interface PolicyManager {
   apply(text: string, source: string): Promise<LoadedPolicy>;
   /** Activates a stored version. The file is not rewritten: its next change is loaded as usual. */
   rollback(version: number): Promise<LoadedPolicy>;
+  /** Activates the store's active version if another process changed it; true when it did. */
+  follow(): Promise<boolean>;
   versions(): Promise<PolicyVersionRecord[]>;
   /** Problems in a text, without saving it. */
   validate(text: string, file?: string): PolicyIssue[];
@@ -163,6 +171,25 @@ export function createPolicyManager(options: PolicyManagerOptions, deps: PolicyM
     }
   }
 
+  /** The store's active version, when it is not the one active here (another process changed it). */
+  async function doFollow(): Promise<boolean> {
+    if (!active) return false;
+    const version = await store.activePolicyVersion();
+    if (version === null || version === active.version) return false;
+    const rec = await store.getPolicyVersion(version);
+    if (!rec) return false;
+    active = compilePolicy(rec.text, { version: rec.version, file: `version ${rec.version}` });
+    logger.info({ version, source: rec.source }, `policy version ${version} active (changed by another process)`);
+    emit({ type: 'activated', version, source: rec.source, reason: 'follow' });
+    return true;
+  }
+  let followTimer: NodeJS.Timeout | null = null;
+  function startFollowing(): void {
+    if (!options.followStoreEveryMs || followTimer || closed) return;
+    followTimer = setInterval(() => void serial(doFollow).catch((err) => logger.warn({ err }, 'policy: reading the store\'s active version failed; retrying')), options.followStoreEveryMs);
+    followTimer.unref?.();
+  }
+
   function current(): LoadedPolicy {
     if (!active) throw new ConfigError('CONFIG_INVALID', 'the policy manager has not started; call start() first');
     return active;
@@ -213,6 +240,7 @@ export function createPolicyManager(options: PolicyManagerOptions, deps: PolicyM
           const policy = await activate(text, `file:${displayName}`, 'start', displayName!);
           lastFileText = text;
           startWatching();
+          startFollowing();
           return policy;
         }
         const versions = await store.listPolicyVersions();
@@ -220,6 +248,7 @@ export function createPolicyManager(options: PolicyManagerOptions, deps: PolicyM
         if (!rec) throw new ConfigError('CONFIG_INVALID', 'no policy file configured and no active policy version stored; set policy.file in warden.yaml');
         active = compilePolicy(rec.text, { version: rec.version, file: `version ${rec.version}` });
         emit({ type: 'activated', version: rec.version, source: rec.source, reason: 'start' });
+        startFollowing();
         return active;
       }),
 
@@ -249,6 +278,8 @@ export function createPolicyManager(options: PolicyManagerOptions, deps: PolicyM
         return policy;
       }),
 
+    follow: () => serial(doFollow),
+
     versions: () => store.listPolicyVersions(),
 
     validate: (text, name = 'draft.yaml') => validatePolicy(text, name),
@@ -262,6 +293,8 @@ export function createPolicyManager(options: PolicyManagerOptions, deps: PolicyM
 
     async close() {
       closed = true;
+      if (followTimer) clearInterval(followTimer);
+      followTimer = null;
       if (timer) clearTimeout(timer);
       timer = null;
       watcher?.close();

@@ -8,7 +8,7 @@ import { NotFoundError, type PolicyVersionRecord, type StateStore } from '../cor
 /** The part of the StateStore the policy manager uses; a StateStore can be passed as it is. */
 export type PolicyVersionStore = Pick<
   StateStore,
-  'savePolicyVersion' | 'listPolicyVersions' | 'getPolicyVersion' | 'setActivePolicyVersion'
+  'savePolicyVersion' | 'listPolicyVersions' | 'getPolicyVersion' | 'setActivePolicyVersion' | 'activePolicyVersion'
 >;
 
 export function createMemoryPolicyStore(): PolicyVersionStore {
@@ -28,6 +28,9 @@ export function createMemoryPolicyStore(): PolicyVersionStore {
     async getPolicyVersion(version) {
       const r = records.find((x) => x.version === version);
       return r ? { ...r } : null;
+    },
+    async activePolicyVersion() {
+      return records.find((r) => r.active)?.version ?? null;
     },
     async setActivePolicyVersion(version) {
       if (!records.some((r) => r.version === version)) throw new NotFoundError(`policy version ${version} does not exist; list versions with \`warden policy versions\``);

@@ -83,7 +83,7 @@ describe('automatic enforcement (mode: enforce)', () => {
   it('blocks the campaign at the gateway on the request after the evaluation, and only the campaign', async () => {
     // Before the evaluation the campaign is served (degraded at most).
     await expect(ask(h, w.keys[0]!.key)).resolves.toMatchObject({ type: 'message' });
-    await h.server.detection!.tick();
+    await h.detect();
     for (const k of w.keys) {
       const err = await ask(h, k.key).then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(Anthropic.PermissionDeniedError);
@@ -108,12 +108,12 @@ describe('automatic enforcement (mode: enforce)', () => {
   });
 
   it('does not act twice, and an analyst reversal sticks through later evaluations', async () => {
-    await h.server.detection!.tick();
+    await h.detect();
     const c = (await caseOf(h, w.keys.map((k) => k.id)))!;
     expect(c.actions).toHaveLength(1);
     await h.admin.call('POST', `/cases/${c.case_id}/reverse`, { action_id: c.actions[0], reason: 'false positive: approved evaluation' });
     await expect(ask(h, w.keys[0]!.key)).resolves.toMatchObject({ type: 'message' });
-    await h.server.detection!.tick();
+    await h.detect();
     expect((await h.admin.call<Case>('GET', `/cases/${c.case_id}`)).actions).toHaveLength(1);
     await expect(ask(h, w.keys[1]!.key)).resolves.toMatchObject({ type: 'message' });
   });
@@ -136,7 +136,7 @@ describe('automatic enforcement (mode: dry_run)', () => {
   afterAll(async () => h?.close());
 
   it('blocks nothing and records what it would have done on the case, in the audit log and the report', async () => {
-    await h.server.detection!.tick();
+    await h.detect();
     for (const k of w.keys) await expect(ask(h, k.key)).resolves.toMatchObject({ type: 'message' });
     const c = (await caseOf(h, w.keys.map((k) => k.id)))!;
     expect(c).toBeTruthy();
@@ -150,7 +150,7 @@ describe('automatic enforcement (mode: dry_run)', () => {
     await expect.poll(async () => (await audit(h)).filter((r) => r.type === 'case.would_act').map((r) => r.actor)).toEqual(['auto:campaign-block']);
 
     // Another evaluation records nothing new.
-    await h.server.detection!.tick();
+    await h.detect();
     expect((await h.admin.call<Case>('GET', `/cases/${c.case_id}`)).timeline.filter((t) => t.kind === 'would_act')).toHaveLength(1);
 
     const report = await h.admin.call<{ mode: string; entries: { rule: string; kind: string; case_id: string; detail: string }[] }>('GET', '/enforcement/automatic');

@@ -66,7 +66,7 @@ describe('console API (end to end)', () => {
     for (let round = 0; round < 60; round++) {
       await Promise.all(clients.map((c, i) => c.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 20, system, messages: [{ role: 'user', content: `A farmer has ${round * 4 + i} sheep. How many after 3 weeks?\n\nLet's think step by step.` }] })));
     }
-    await h.server.detection?.tick();
+    await h.detect();
     const cases = (await h.admin.call<{ cases: { case_id: string; accounts: string[] }[] }>('GET', '/cases')).cases;
     const found = cases.find((c) => accounts.every((a) => c.accounts.includes(a)));
     expect(found, 'online detection opened a case for the four accounts').toBeDefined();
@@ -113,7 +113,7 @@ describe('console API (end to end)', () => {
     expect(r.json.cases.open_total).toBeGreaterThanOrEqual(1);
     expect(r.json.cases.recent.map((c: { case_id: string }) => c.case_id)).toContain(caseId);
     expect(r.json.clusters.some((c: { case_id?: string; accounts: number }) => c.case_id === caseId && c.accounts === 4)).toBe(true);
-    expect(r.json.health).toMatchObject({ status: 'ok', profile: 'embedded', store: 'ok', detection: { online: true } });
+    expect(r.json.health).toMatchObject({ status: 'ok', profile: h.profile, store: 'ok' });
   });
 
   it('draws the case graph: the four accounts and the card, device and e-mail domain they share', async () => {

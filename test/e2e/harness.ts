@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { WardenConfig } from '../../src/cli/config.js';
 import { createAdminClient, type AdminClient } from '../../src/cli/admin-client.js';
 import { serve, type Server } from '../../src/cli/serve.js';
+import { runWorker, type RunningWorker } from '../../src/cli/worker.js';
+import type { EnforcementChange } from '../../src/core/index.js';
 import { createLogger } from '../../src/cli/log.js';
 import { DEMO_NETWORKS } from '../../src/cli/demo.js';
 import { startMockUpstream } from '../../src/gateway/index.js';
@@ -33,6 +35,21 @@ export interface Harness {
   admin: AdminClient;
   dataDir: string;
   upstream: Awaited<ReturnType<typeof startMockUpstream>>;
+  /**
+   * Cluster profile: the detection worker (`warden worker`, in this process) that consumes the
+   * gateway's usage events; undefined on the embedded profile or with `detection.online: false`.
+   */
+  worker: RunningWorker | undefined;
+  /**
+   * Runs detection over everything served so far, as the profile does it. Embedded: the gateway's
+   * online detection ingests its queue and evaluates. Cluster: waits until the outbox has
+   * relayed every event to JetStream and the worker has committed every event of the stream, runs
+   * the leader's evaluation, and waits until this gateway has received every action it took (the
+   * Redis push the gateways enforce from).
+   */
+  detect(): Promise<void>;
+  /** Events online detection has counted (embedded: the detector's; cluster: the worker's). */
+  detectedEvents(): Promise<number>;
   /** Creates an org, an account and a key; returns the key. */
   customer(opts?: { org?: Record<string, unknown>; key?: Record<string, unknown> }): Promise<{ key: string; keyId: string; accountId: string; orgId: string }>;
   close(): Promise<void>;
@@ -121,10 +138,22 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(opts.verification ? { verification: opts.verification } : {}),
     ...(clusterSettings ? { profile: 'cluster', cluster: clusterSettings, audit: opts.audit ?? { chain: `gw-${path.basename(dataDir)}` } } : {}),
   });
-  let server: Server;
+  let server: Server | undefined;
+  let worker: RunningWorker | undefined;
   try {
     server = await serve(config, { log: createLogger('silent'), ...sharedIntel() });
+    // Cluster: detection runs in a worker. Only `detect()` evaluates unless the test asks for a
+    // period (its own audit chain: one writer per chain).
+    if (own && (opts.detection?.['online'] ?? true) !== false) {
+      const workerConfig = WardenConfig.parse({
+        ...config,
+        audit: { ...config.audit, chain: `wk-${path.basename(dataDir)}` },
+        worker: { id: `e2e-${own.schema}`, metrics_listen: '127.0.0.1:0', linger_ms: 5, lease_ttl_ms: 3000, evaluate_every_ms: Number(opts.detection?.['evaluate_every_ms'] ?? 3_600_000) },
+      });
+      worker = await runWorker(workerConfig, { log: createLogger('silent'), ...sharedIntel() });
+    }
   } catch (e) {
+    await server?.close().catch(() => undefined);
     await upstream.close();
     if (own) await dropCluster(own).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
@@ -133,14 +162,47 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const url = server.gateway.url;
   const admin = createAdminClient(config, { url, token: server.adminToken });
   let n = 0;
+  const srv = server;
+  const poll = async (what: string, done: () => Promise<boolean> | boolean, timeoutMs = 20_000) => {
+    const until = Date.now() + timeoutMs;
+    while (!(await done())) {
+      if (Date.now() > until) throw new Error(`harness: timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   return {
     profile: clusterSettings ? 'cluster' : 'embedded',
     url,
     upstreamUrl,
-    server,
+    server: srv,
+    worker,
     admin,
     dataDir,
     upstream,
+    async detect() {
+      if (!worker) {
+        if (!srv.detection) throw new Error('harness: online detection is off in this harness');
+        return srv.detection.tick();
+      }
+      const w = worker.worker;
+      await poll('the outbox to relay every usage event to JetStream', () => srv.outboxBacklog() === 0);
+      await poll('the worker to commit every event of the stream', async () => (await w.status()).partitions.every((p) => p.committed >= p.last));
+      await poll('the worker to lead the evaluation', () => w.isLeader());
+      const seen: EnforcementChange[] = [];
+      const stop = srv.enforcement.watch((c) => seen.push(c));
+      try {
+        const r = await w.evaluate();
+        if (!r) throw new Error('harness: the worker lost the leadership during the evaluation');
+        await poll(`this gateway to receive the ${r.acted} action(s) the evaluation took`, () => seen.length >= r.acted, 5000);
+      } finally {
+        stop();
+      }
+    },
+    async detectedEvents() {
+      if (!worker) return srv.detection?.stats().events ?? 0;
+      const metric = await worker.worker.registry.getSingleMetric('warden_worker_events_total')!.get();
+      return metric.values.filter((v) => v.labels['result'] === 'counted').reduce((a, v) => a + v.value, 0);
+    },
     async customer(o = {}) {
       n++;
       const org = await admin.call<{ org_id: string }>('POST', '/orgs', { name: `Customer ${n} Ltd`, declared_country: 'DE', verification: 'business', ...o.org });
@@ -149,7 +211,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return { key: key.key, keyId: key.key_id, accountId: acc.account_id, orgId: org.org_id };
     },
     async close() {
-      await server.close();
+      await worker?.close();
+      await srv.close();
       await upstream.close();
       if (own) await dropCluster(own);
       rmSync(dataDir, { recursive: true, force: true });

@@ -36,7 +36,7 @@ describe('online detection in the gateway', () => {
       );
       await new Anthropic({ apiKey: dev.key, baseURL: h.url, maxRetries: 0 }).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 50, messages: [{ role: 'user', content: CHAT[round % 3]! }] });
     }
-    await h.server.detection!.tick();
+    await h.detect();
     const risk = async (id: string) => (await h.admin.call<{ risk: { risk: number; labels: string[]; cluster_id?: string | null } | null }>('GET', `/accounts/${id}/export`)).risk;
     const linkedRisks = await Promise.all(linked.map((a) => risk(a.id)));
     const devRisk = await risk(dev.accountId);
@@ -44,7 +44,7 @@ describe('online detection in the gateway', () => {
     expect(linkedRisks.every((r) => r!.labels.length > 0)).toBe(true);
     expect(new Set(linkedRisks.map((r) => r!.cluster_id)).size).toBe(1);
     expect(linkedRisks[0]!.cluster_id).toBeTruthy();
-    expect(h.server.detection!.stats().events).toBeGreaterThanOrEqual(60);
+    expect(await h.detectedEvents()).toBeGreaterThanOrEqual(60);
 
     // The cluster became an alert and the alert a case, with the linked accounts in it.
     const cases = (await h.admin.call<{ cases: { case_id: string; accounts: string[]; clusters: string[] }[] }>('GET', '/cases')).cases;
@@ -59,7 +59,7 @@ describe('online detection in the gateway', () => {
     expect(patterns.some((p) => p.startsWith('[x-warden-payment-instrument:fingerprint_sha256'))).toBe(true);
     expect(patterns).toContain("[domain-name:value = 'mailbox.example']");
     // A second evaluation with nothing new raises no second case.
-    await h.server.detection!.tick();
+    await h.detect();
     expect((await h.admin.call<{ cases: unknown[] }>('GET', '/cases')).cases.length).toBe(cases.length);
   }, 120_000);
 });

@@ -54,7 +54,7 @@ describe('imported STIX indicators in a running Warden', () => {
     expect(imported.stdout).toContain('attributed to: Example Conglomerate Group Holding Ltd');
     expect(imported.stdout).toMatch(/rejected objects\[\d+\] indicator--1b7c2f4e\S*: pattern_type "yara"/);
 
-    await h.server.detection!.tick();
+    await h.detect();
     const risk = async (id: string) => (await h.admin.call<{ risk: { risk: number; labels: string[] } | null }>('GET', `/accounts/${id}/export`)).risk;
     const flagged = await risk(acc.account_id);
     expect(flagged!.labels).toContain('imported_indicator');
@@ -68,7 +68,7 @@ describe('imported STIX indicators in a running Warden', () => {
     const expired = await cli(['intel', 'indicators', '--expire', bundle.id]);
     expect(expired.stdout).toMatch(new RegExp(`Expired 3 indicator\\(s\\) of ${bundle.id}`));
     expect((await cli(['intel', 'indicators'])).stdout).toMatch(/No imported indicators in force \(1 bundle/);
-    await h.server.detection!.tick();
+    await h.detect();
     expect((await risk(acc.account_id))?.labels ?? []).not.toContain('imported_indicator');
   }, 120_000);
 });

@@ -86,6 +86,36 @@ describe('cluster profile: two gateways on PostgreSQL, Redis and NATS', () => {
     expect(refusedAt - t0).toBeLessThan(2500);
   });
 
+  it('puts a policy applied (and rolled back) at one gateway in force at the other within a second', async () => {
+    const c = await a.customer();
+    await ask(b, c.key);
+    const before = (await b.admin.call<{ version: number }>('GET', '/policy')).version;
+    const text = POLICY.replace('limits:', `  - id: no-sonnet-here
+    when: { field: model, glob: "claude-sonnet-*" }
+    decide: block
+    message: Not on this deployment.
+limits:`);
+    /** Milliseconds from `t0` until `h`'s active policy version is `v` (Infinity after 5 s). */
+    const activeAfter = async (h: Harness, v: number, t0: number) => {
+      while (Date.now() - t0 < 5000) {
+        if ((await h.admin.call<{ version: number }>('GET', '/policy')).version === v) return Date.now() - t0;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return Infinity;
+    };
+    const t0 = Date.now();
+    const { version } = await a.admin.call<{ version: number }>('POST', '/policy', { text, reason: 'cluster test' });
+    expect(version).toBeGreaterThan(before);
+    // follow_every_ms is 1 s; the margin is for a loaded CI machine.
+    expect(await activeAfter(b, version, t0)).toBeLessThan(2500);
+    await expect(ask(b, c.key)).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
+    // Rolled back at B: in force at A, which serves the key again.
+    const t1 = Date.now();
+    await b.admin.call('POST', '/policy/rollback', { version: before });
+    expect(await activeAfter(a, before, t1)).toBeLessThan(2500);
+    await expect(ask(a, c.key)).resolves.toMatchObject({ type: 'message' });
+  });
+
   it("stores both gateways' usage events in PostgreSQL through JetStream", async () => {
     const c = await a.customer();
     await ask(a, c.key);

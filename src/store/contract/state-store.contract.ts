@@ -290,7 +290,9 @@ export function stateStoreContract(name: string, open: () => Promise<StateStore>
         expect(v2.version).toBe(2);
         expect(v2.sha256).not.toBe(v1.sha256);
 
+        expect(await store.activePolicyVersion()).toBeNull();
         await store.setActivePolicyVersion(1);
+        expect(await store.activePolicyVersion()).toBe(1);
         expect((await store.listPolicyVersions()).map((v) => [v.version, v.active])).toEqual([
           [1, true],
           [2, false],

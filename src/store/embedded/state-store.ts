@@ -281,6 +281,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     ),
     listPolicies: db.prepare('SELECT * FROM policy_versions ORDER BY version'),
     getPolicy: db.prepare('SELECT * FROM policy_versions WHERE version = ?'),
+    activePolicy: db.prepare('SELECT version FROM policy_versions WHERE active = 1 LIMIT 1'),
     activatePolicy: db.prepare('UPDATE policy_versions SET active = (version = ?)'),
     getAction: db.prepare('SELECT * FROM actions WHERE action_id = ?'),
     activeActions: db.prepare(
@@ -553,6 +554,10 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     async getPolicyVersion(version) {
       const row = s.getPolicy.get(version) as Row | undefined;
       return row ? policyFromRow(row) : null;
+    },
+    async activePolicyVersion() {
+      const row = s.activePolicy.get() as Row | undefined;
+      return row ? Number(row['version']) : null;
     },
     async setActivePolicyVersion(version) {
       db.transaction(() => {

@@ -458,6 +458,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
       const row = await one(`SELECT * FROM ${s}.policy_versions WHERE version = $1`, [version]);
       return row ? policyFromRow(row) : null;
     },
+    async activePolicyVersion() {
+      const row = await one(`SELECT version FROM ${s}.policy_versions WHERE active LIMIT 1`, []);
+      return row ? Number(row['version']) : null;
+    },
     async setActivePolicyVersion(version) {
       await tx(pool, async (c) => {
         await q(c, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`warden.policy.${schemaName}`]);

@@ -101,7 +101,8 @@ export interface Overview {
     uptime_s: number;
     outbox_backlog: number;
     store: 'ok' | 'error';
-    detection: { online: boolean; last_evaluated_at?: string };
+    /** `workers_pending`: cluster profile, events the detection workers have not committed (null before the first reading). */
+    detection: { online: boolean; last_evaluated_at?: string; workers_pending?: number | null };
   };
 }
 

@@ -203,7 +203,11 @@ export function OverviewPage() {
         <div className="health-grid">
           <HealthItem label="Status" ok={h.status === 'ok'} value={h.status === 'ok' ? 'OK' : 'Degraded'} />
           <HealthItem label="Store" ok={h.store === 'ok'} value={h.store === 'ok' ? 'OK' : 'Error'} />
-          <HealthItem label="Online detection" ok={h.detection.online} value={h.detection.online ? (h.detection.last_evaluated_at ? `on · last run ${ago(h.detection.last_evaluated_at)}` : 'on') : 'off'} />
+          {h.detection.workers_pending !== undefined ? (
+            <HealthItem label="Detection workers" ok={h.detection.workers_pending !== null && h.detection.workers_pending < 10_000} value={h.detection.workers_pending === null ? 'no reading yet' : `${num(h.detection.workers_pending)} events behind`} />
+          ) : (
+            <HealthItem label="Online detection" ok={h.detection.online} value={h.detection.online ? (h.detection.last_evaluated_at ? `on · last run ${ago(h.detection.last_evaluated_at)}` : 'on') : 'off'} />
+          )}
           <HealthItem label="Outbox backlog" ok={h.outbox_backlog < 1000} value={num(h.outbox_backlog)} />
           <HealthItem label="Profile" ok value={h.profile} />
           <HealthItem label="Policy" ok value={`version ${h.policy_version}`} />
