@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuditEntry, CaseStore, ConsoleAuthStore, IpIntel, StateStore } from '../core/index.js';
+import type { AuditEntry, CaseStore, ConsoleAuthStore, Counters, IpIntel, StateStore } from '../core/index.js';
 import { createConsole, type ConsoleServer, type ConsoleHealth } from '../console/index.js';
 import { clientAddress } from '../gateway/index.js';
 import type { PolicyManager } from '../policy/index.js';
@@ -24,6 +24,8 @@ export async function setupConsole(opts: {
   config: WardenConfig;
   store: StateStore;
   cases: CaseStore;
+  /** Failed sign-ins are counted here (embedded: SQLite; cluster: Redis, shared by the gateways). */
+  counters: Counters;
   adminToken: string;
   audit?: (entry: AuditEntry) => Promise<unknown>;
   policy: Pick<PolicyManager, 'validate' | 'draft'>;
@@ -42,6 +44,7 @@ export async function setupConsole(opts: {
   const trusted = new Set(opts.config.gateway.trusted_proxies);
   const con = createConsole({
     users,
+    counters: opts.counters,
     store: opts.store,
     cases: opts.cases,
     adminToken: opts.adminToken,

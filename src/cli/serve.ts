@@ -307,6 +307,7 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     config,
     store,
     cases,
+    counters,
     adminToken,
     audit: (e) => audit.append(e),
     policy,

@@ -8,7 +8,7 @@
  * See docs/console.md.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AdminAuthenticator, AuditEntry, CaseStore, ConsoleAuthStore, IpIntel, StateStore } from '../core/index.js';
+import type { AdminAuthenticator, AuditEntry, CaseStore, ConsoleAuthStore, Counters, IpIntel, StateStore } from '../core/index.js';
 import { createConsoleAuth, createLoginLimiter, type ConsoleAuth } from './server/auth.js';
 import { registerConsoleApiRoutes, type ConsoleHealth, type DryRunPolicy } from './server/api-routes.js';
 import { registerSessionRoutes } from './server/session-routes.js';
@@ -26,6 +26,8 @@ export type { CaseGraph, GraphNodeKind } from './server/graph.js';
 export interface ConsoleOptions {
   /** Console users and sessions. */
   users: ConsoleAuthStore;
+  /** Where failed sign-ins are counted (the gateway's counters: shared by every gateway of a cluster). */
+  counters: Counters;
   store: StateStore;
   cases: CaseStore;
   adminToken: string;
@@ -59,7 +61,7 @@ export interface ConsoleServer {
 /** The console's auth, ready to inject into the admin routes before they are registered. */
 export function createConsole(opts: ConsoleOptions): ConsoleServer {
   const auth = createConsoleAuth({ store: opts.users, adminToken: opts.adminToken, idleMinutes: opts.idleMinutes, now: opts.now, ...(opts.scrypt ? { scrypt: opts.scrypt } : {}) });
-  const limiter = createLoginLimiter({ now: opts.now });
+  const limiter = createLoginLimiter({ counters: opts.counters, now: opts.now });
   return {
     auth,
     authenticate: auth.authenticate,

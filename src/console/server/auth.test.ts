@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openSqliteConsoleAuthStore } from '../../store/index.js';
+import { createMemoryCounters, openSqliteConsoleAuthStore } from '../../store/index.js';
 import { createConsoleAuth, createLoginLimiter, SESSION_COOKIE, SESSION_MAX_MS, sha256Hex } from './auth.js';
 
 const TOKEN = 'wadm_test-token-0123456789';
@@ -92,26 +92,38 @@ describe('console sessions', () => {
 });
 
 describe('login limiter', () => {
-  it('blocks a username after 5 failures and an address after 20, until the window ends', () => {
+  it('blocks a username after 5 failures and an address after 20, until the window ends', async () => {
     let t = 0;
-    const l = createLoginLimiter({ now: () => t, windowMs: 60_000 });
+    const l = createLoginLimiter({ counters: createMemoryCounters({ clock: { now: () => t } }), now: () => t, windowMs: 60_000 });
     for (let i = 0; i < 5; i++) {
-      expect(l.blockedFor('ana', '10.0.0.1')).toBe(0);
-      l.failed('ana', '10.0.0.1');
+      expect(await l.blockedFor('ana', '10.0.0.1')).toBe(0);
+      await l.failed('ana', '10.0.0.1');
     }
-    expect(l.blockedFor('ana', '10.0.0.2')).toBe(60);
-    expect(l.blockedFor('bob', '10.0.0.1')).toBe(0);
-    for (let i = 0; i < 15; i++) l.failed(`u${i}`, '10.0.0.1');
-    expect(l.blockedFor('carol', '10.0.0.1')).toBeGreaterThan(0);
+    expect(await l.blockedFor('ana', '10.0.0.2')).toBe(60);
+    expect(await l.blockedFor('bob', '10.0.0.1')).toBe(0);
+    for (let i = 0; i < 15; i++) await l.failed(`u${i}`, '10.0.0.1');
+    expect(await l.blockedFor('carol', '10.0.0.1')).toBeGreaterThan(0);
     t = 60_001;
-    expect(l.blockedFor('ana', '10.0.0.1')).toBe(0);
+    expect(await l.blockedFor('ana', '10.0.0.1')).toBe(0);
   });
 
-  it('clears a username’s count on success', () => {
-    const l = createLoginLimiter({ now: () => 0 });
-    for (let i = 0; i < 4; i++) l.failed('ana', '10.0.0.1');
-    l.succeeded('ana');
-    l.failed('ana', '10.0.0.1');
-    expect(l.blockedFor('ana', '10.0.0.1')).toBe(0);
+  it('clears a username’s count on success', async () => {
+    const l = createLoginLimiter({ counters: createMemoryCounters({ clock: { now: () => 0 } }), now: () => 0 });
+    for (let i = 0; i < 4; i++) await l.failed('ana', '10.0.0.1');
+    await l.succeeded('ana');
+    await l.failed('ana', '10.0.0.1');
+    expect(await l.blockedFor('ana', '10.0.0.1')).toBe(0);
+    for (let i = 0; i < 4; i++) await l.failed('ana', '10.0.0.1');
+    expect(await l.blockedFor('ana', '10.0.0.1')).toBeGreaterThan(0);
+  });
+
+  it('shares its counts between gateways that share the counters', async () => {
+    const shared = createMemoryCounters({ clock: { now: () => 0 } });
+    const a = createLoginLimiter({ counters: shared, now: () => 0 });
+    const b = createLoginLimiter({ counters: shared, now: () => 0 });
+    for (let i = 0; i < 3; i++) await a.failed('ana', '10.0.0.1');
+    for (let i = 0; i < 2; i++) await b.failed('ana', '10.0.0.2');
+    expect(await a.blockedFor('ana', '10.0.0.3')).toBeGreaterThan(0);
+    expect(await b.blockedFor('ana', '10.0.0.3')).toBeGreaterThan(0);
   });
 });

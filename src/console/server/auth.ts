@@ -6,7 +6,7 @@
  * most once a minute) and at the latest 7 days after sign-in.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AdminAuthenticator, AdminPrincipal, ConsoleAuthStore, ConsoleRole, ConsoleSession, ConsoleUser } from '../../core/index.js';
+import type { AdminAuthenticator, AdminPrincipal, ConsoleAuthStore, ConsoleRole, ConsoleSession, ConsoleUser, Counters, Period } from '../../core/index.js';
 import { ConflictError, NotFoundError, ValidationError, cookieValue } from '../../core/index.js';
 import { dummyHash, hashPassword, MIN_PASSWORD_LENGTH, SCRYPT_PARAMS, verifyPassword } from './passwords.js';
 
@@ -156,43 +156,41 @@ export function createConsoleAuth(opts: ConsoleAuthOptions): ConsoleAuth {
 
 /**
  * Failed sign-ins counted per username and per client address in a fixed window; past the limit
- * further attempts get 429 until the window ends. A success clears the username's count.
+ * further attempts get 429 until the window ends. A success clears the username's count. The
+ * counts live in the Counters port, so on the cluster profile every gateway shares them (Redis):
+ * spreading guesses over gateways does not multiply the allowance.
  */
-export function createLoginLimiter(opts: { perUser?: number; perIp?: number; windowMs?: number; now?: () => number } = {}) {
+export function createLoginLimiter(opts: { counters: Counters; perUser?: number; perIp?: number; windowMs?: number; now?: () => number }) {
   const perUser = opts.perUser ?? 5;
   const perIp = opts.perIp ?? 20;
   const windowMs = opts.windowMs ?? 15 * 60_000;
   const now = opts.now ?? Date.now;
-  const counts = new Map<string, { n: number; until: number }>();
-  const get = (k: string) => {
-    const c = counts.get(k);
-    if (!c || c.until <= now()) return 0;
-    return c.n;
+  const { counters } = opts;
+  const period = (): Period => {
+    const n = Math.floor(now() / windowMs);
+    return { id: `w${windowMs}:${n}`, endsAt: (n + 1) * windowMs };
   };
-  const bump = (k: string) => {
-    const c = counts.get(k);
-    if (!c || c.until <= now()) counts.set(k, { n: 1, until: now() + windowMs });
-    else c.n++;
-    if (counts.size > 100_000) for (const [key, v] of counts) if (v.until <= now()) counts.delete(key);
-  };
+  const userKey = (u: string) => `console:login:u:${u}`;
+  /** Failures of the username up to its last success (counters only grow: a success is a mark). */
+  const clearedKey = (u: string) => `console:login:ok:${u}`;
+  const ipKey = (ip: string) => `console:login:i:${ip}`;
   return {
     /** Seconds until another attempt is allowed, or 0 when it is allowed now. */
-    blockedFor(username: string, ip: string): number {
-      const keys = [`u:${username}`, `i:${ip}`];
-      const limits = [perUser, perIp];
-      let wait = 0;
-      keys.forEach((k, i) => {
-        if (get(k) >= limits[i]!) wait = Math.max(wait, Math.ceil((counts.get(k)!.until - now()) / 1000));
-      });
-      return wait;
+    async blockedFor(username: string, ip: string): Promise<number> {
+      const p = period();
+      const [u, ok, i] = await Promise.all([counters.peek(userKey(username), p), counters.peek(clearedKey(username), p), counters.peek(ipKey(ip), p)]);
+      return u - ok >= perUser || i >= perIp ? Math.max(1, Math.ceil((p.endsAt - now()) / 1000)) : 0;
     },
-    failed(username: string, ip: string) {
-      bump(`u:${username}`);
-      bump(`i:${ip}`);
+    async failed(username: string, ip: string): Promise<void> {
+      const p = period();
+      await Promise.all([counters.add(userKey(username), p, 1), counters.add(ipKey(ip), p, 1)]);
     },
-    succeeded(username: string) {
-      counts.delete(`u:${username}`);
+    async succeeded(username: string): Promise<void> {
+      const p = period();
+      const [u, ok] = await Promise.all([counters.peek(userKey(username), p), counters.peek(clearedKey(username), p)]);
+      if (u > ok) await counters.add(clearedKey(username), p, u - ok);
     },
   };
 }
+
 export type LoginLimiter = ReturnType<typeof createLoginLimiter>;

@@ -7,7 +7,7 @@ import type { AuditEntry, UsageEvent } from '../../core/index.js';
 import { registerCaseRoutes } from '../../cases/index.js';
 import { registerAdminRoutes } from '../../gateway/index.js';
 import { compilePolicy, validatePolicy } from '../../policy/index.js';
-import { openSqliteCaseStore, openSqliteConsoleAuthStore, openSqliteEnforcementState, openSqliteStore, type SqliteStore } from '../../store/index.js';
+import { openSqliteCaseStore, openSqliteConsoleAuthStore, openSqliteEnforcementState, openSqliteStore, type SqliteStore, openSqliteCounters } from '../../store/index.js';
 import { createConsole } from '../index.js';
 
 const TOKEN = 'wadm_routes-test-token-0123456789';
@@ -46,6 +46,7 @@ async function build(opts: { staticDir?: string; secure?: 'auto' | boolean } = {
   audit = [];
   const con = createConsole({
     users,
+    counters: openSqliteCounters({ db: store.db, clock: { now: () => NOW } }),
     store,
     cases,
     adminToken: TOKEN,

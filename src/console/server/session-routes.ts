@@ -81,18 +81,18 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       }
       const username = r.data.username.trim().toLowerCase();
       const ip = deps.clientIp?.(req) ?? req.ip;
-      const wait = deps.limiter.blockedFor(username, ip);
+      const wait = await deps.limiter.blockedFor(username, ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
         return errorOf(reply, 429, 'rate_limited', `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`);
       }
       const result = await deps.auth.signIn(username, r.data.password);
       if ('failed' in result) {
-        deps.limiter.failed(username, ip);
+        await deps.limiter.failed(username, ip);
         await audit({ type: 'console.login_failed', actor: 'anonymous', data: { username: username.slice(0, 64), ip, reason: result.failed } });
         return errorOf(reply, 401, 'unauthorized', WRONG);
       }
-      deps.limiter.succeeded(username);
+      await deps.limiter.succeeded(username);
       await audit({ type: 'console.login', actor: result.user.username, data: { role: result.user.role, ip } });
       // The cookie may outlive an idle session (the server refuses it then); it must not end
       // before a session that activity keeps alive, up to the 7-day cap.
