@@ -17,6 +17,9 @@
  * shows where the time goes.
  *
  *   node --import tsx bench/engine-bench.ts [--events 400000] [--accounts 40000] [--rounds 3] [--against /tmp/warden-head]
+ *
+ * Add `--expose-gc` (`node --expose-gc --import tsx …`) so the heap is collected before each pass:
+ * without it a pass can pay for the garbage the previous pass (often the other engine) left.
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';

@@ -18,6 +18,11 @@ export interface DetectorContext {
   hasContent: boolean;
   /** Network types are known (an IP intelligence source was given). */
   hasNetworks: boolean;
+  /**
+   * Write each signal's evidence sentence (the default). `false` where only the weights and
+   * kinds of signals are read (the engine's periodic re-scoring): details are then empty.
+   */
+  explain?: boolean;
 }
 
 const pct = (x: number): string => `${Math.round(100 * x)}%`;
@@ -60,7 +65,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       detector: 'distillation',
       label: 'distillation',
       code: 'distillation_content',
-      detail: `chain-of-thought elicitation ${pct(d.cot)}, benchmark-like ${pct(d.bench)}, CoT system prompts ${pct(d.cotSys)}, templated ${pct(d.tplReuse)} of ${d.n} requests`,
+      detail: ctx.explain === false ? '' : `chain-of-thought elicitation ${pct(d.cot)}, benchmark-like ${pct(d.bench)}, CoT system prompts ${pct(d.cotSys)}, templated ${pct(d.tplReuse)} of ${d.n} requests`,
       weight: 0.45 * content,
     });
   }
@@ -70,7 +75,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       detector: 'distillation',
       label: 'distillation',
       code: 'high_volume_distillation',
-      detail: `${d.perActiveDay.toFixed(0)} requests per active day, mostly chain-of-thought or benchmark-like`,
+      detail: ctx.explain === false ? '' : `${d.perActiveDay.toFixed(0)} requests per active day, mostly chain-of-thought or benchmark-like`,
       weight: 0.5,
     });
   }
@@ -81,7 +86,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       detector: 'distillation',
       label: 'capability_probing',
       code: 'shallow_sweeps',
-      detail: `${pct(d.shallow)} single-turn requests, ${d.perActiveDay.toFixed(0)} per active day, output/input ${d.outIn.toFixed(2)}`,
+      detail: ctx.explain === false ? '' : `${pct(d.shallow)} single-turn requests, ${d.perActiveDay.toFixed(0)} per active day, output/input ${d.outIn.toFixed(2)}`,
       weight: evaluator && d.hoursCovered < 14 ? w * 0.3 : w,
     });
   }
@@ -90,7 +95,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       detector: 'distillation',
       label: 'distillation',
       code: 'output_harvesting',
-      detail: `output/input token ratio ${d.outIn.toFixed(2)} over ${d.n} requests`,
+      detail: ctx.explain === false ? '' : `output/input token ratio ${d.outIn.toFixed(2)} over ${d.n} requests`,
       weight: evaluator ? 0.1 : 0.3,
     });
   }
@@ -100,7 +105,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       detector: 'distillation',
       label: 'distillation',
       code: 'round_the_clock_sweeps',
-      detail: `active in ${d.hoursCovered} hours of the day at ${d.perActiveDay.toFixed(0)} requests per active day, ${pct(d.bench + d.cot)} benchmark or CoT`,
+      detail: ctx.explain === false ? '' : `active in ${d.hoursCovered} hours of the day at ${d.perActiveDay.toFixed(0)} requests per active day, ${pct(d.bench + d.cot)} benchmark or CoT`,
       weight: 0.6,
     });
   }
@@ -122,7 +127,7 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
       detector: 'region',
       label: null,
       code: 'rotating_residential_proxy',
-      detail: `${d.prefixes} address blocks in ${d.countries} countries on residential/mobile networks over ${d.n} requests`,
+      detail: ctx.explain === false ? '' : `${d.prefixes} address blocks in ${d.countries} countries on residential/mobile networks over ${d.n} requests`,
       weight: 0.3,
     });
     // Multiple-choice benchmark items and CoT prompts mixed into traffic that hops across
@@ -132,7 +137,7 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
         detector: 'distillation',
         label: 'distillation',
         code: 'benchmark_sweeps_via_residential_proxies',
-        detail: `${pct(d.mc)} multiple-choice benchmark items, ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies`,
+        detail: ctx.explain === false ? '' : `${pct(d.mc)} multiple-choice benchmark items, ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies`,
         weight: 0.6,
       });
     }
@@ -143,7 +148,7 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
       detector: 'key_sharing',
       label: 'key_sharing',
       code: 'key_used_by_many_clients',
-      detail: `${d.uas} client user agents from ${d.asns} networks in ${d.countries} countries`,
+      detail: ctx.explain === false ? '' : `${d.uas} client user agents from ${d.asns} networks in ${d.countries} countries`,
       weight: clamp(0.72 + 0.06 * (d.uas - 3)),
     });
   }
@@ -160,7 +165,7 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
       detector: 'region',
       label: 'region_evasion',
       code: 'restricted_country_leak',
-      detail: `${restrictedHits} request(s) from a restricted country although ${declared} was declared`,
+      detail: ctx.explain === false ? '' : `${restrictedHits} request(s) from a restricted country although ${declared} was declared`,
       weight: d.anonymizer >= 0.2 ? 0.75 : 0.3,
     });
   }
@@ -198,7 +203,7 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
       detector: 'region',
       label: 'region_evasion',
       code: 'anonymized_with_contradictions',
-      detail: `${how}; ${contradictions.join('; ')}`,
+      detail: ctx.explain === false ? '' : `${how}; ${contradictions.join('; ')}`,
       weight: clamp(0.2 + 1.7 * w),
     });
   }
@@ -228,6 +233,6 @@ export function resellerSignals(a: Account | undefined, d: Derived): Signal[] {
 /** Noisy-OR of signal weights. */
 export function combine(weights: readonly number[]): number {
   let p = 1;
-  for (const w of weights) p *= 1 - clamp(w);
+  for (let i = 0; i < weights.length; i++) p *= 1 - clamp(weights[i]!);
   return 1 - p;
 }

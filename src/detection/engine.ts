@@ -113,6 +113,28 @@ const DAILY_ROUNDS = 24;
 /** The smallest traffic any account-level detector scores (region evasion's 5 requests). */
 const MIN_SCORED_REQUESTS = 5;
 
+/** `combine` of the signals' weights, in order (the same product, without the weights array). */
+function combineSignals(signals: readonly Signal[]): number {
+  let p = 1;
+  for (let i = 0; i < signals.length; i++) p *= 1 - Math.max(0, Math.min(1, signals[i]!.weight));
+  return 1 - p;
+}
+
+function append<T>(to: T[], from: readonly T[]): void {
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
+}
+
+/** Same ends and weights in the same order (what `communities` reads of the links). */
+function sameLinks(x: readonly Link[], y: readonly Link[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p.a !== q.a || p.b !== q.b || p.weight !== q.weight) return false;
+  }
+  return true;
+}
+
 /**
  * A cheap structural check of gateway features (the hot path cannot afford a full schema parse
  * per event): version 1 and the fields the detectors read, with the right types.
@@ -380,42 +402,54 @@ export class DetectionEngine {
         const period = this.o.clusterEveryMs ?? (n <= 50_000 ? 6 * HOUR : n <= 200_000 ? 12 * HOUR : 24 * HOUR);
         while (this.nextCluster <= at) this.nextCluster += period;
       }
-      this.evaluateDirty(at, ++this.evalRound % DAILY_ROUNDS === 0);
+      // Only the actions are read here (first flagged times): no evidence sentences.
+      this.evaluateDirty(at, ++this.evalRound % DAILY_ROUNDS === 0, false);
       this.nextEval += this.opts.evaluateEveryMs;
     }
   }
 
-  private ctx(id: string): DetectorContext {
+  /** The detector contexts (without / with content, × without / with details): shared, never mutated. */
+  private ctxs: DetectorContext[] | null = null;
+  private ctx(id: string, explain = true): DetectorContext {
     const s = this.states.get(id);
-    return { restrictedCountries: this.restricted, hasContent: (s?.content ?? 0) > 0, hasNetworks: this.o.intel !== undefined };
+    const make = (hasContent: boolean, explain: boolean): DetectorContext => Object.freeze({ restrictedCountries: this.restricted, hasContent, hasNetworks: this.o.intel !== undefined, explain });
+    const c = (this.ctxs ??= [make(false, false), make(true, false), make(false, true), make(true, true)]);
+    return c[((s?.content ?? 0) > 0 ? 1 : 0) + (explain ? 2 : 0)]!;
   }
 
-  private derivedCache = new Map<string, { n: number; d: Derived }>();
+  /** Derived features by account, valid while the state's count is the one they were derived at (`Derived.n`). */
+  private derivedCache = new Map<string, Derived>();
   derived(id: string): Derived | null {
     const s = this.states.get(id);
     if (!s) return null;
     const c = this.derivedCache.get(id);
-    if (c && c.n === s.n) return c.d;
+    if (c && c.n === s.n) return c;
     const d = derive(s);
-    this.derivedCache.set(id, { n: s.n, d });
+    this.derivedCache.set(id, d);
     return d;
   }
 
-  /** Account-level signals (no cluster). */
-  accountSignals(id: string): Signal[] {
+  /**
+   * Account-level signals (no cluster). `explain: false` leaves the details empty (for callers
+   * that read only the weights and kinds: re-scoring on event time, cluster member summaries).
+   */
+  accountSignals(id: string, explain = true): Signal[] {
     const d = this.derived(id);
     const a = this.accounts.get(id);
-    const ctx = this.ctx(id);
+    const ctx = this.ctx(id, explain);
     const signup = this.signupInfo(a);
     const imported = this.imported?.signal(a, id, this.states.get(id)?.n ?? 0);
-    if (!d) return [...regionSignals(a, null, ctx, 0, signup), ...(imported ? [imported] : [])];
-    return [
-      ...distillationSignals(a, d, ctx),
-      ...networkSignals(a, d, ctx),
-      ...regionSignals(a, d, ctx, this.restrictedHits.get(id) ?? 0, signup),
-      ...resellerSignals(a, d),
-      ...(imported ? [imported] : []),
-    ];
+    // One array, appended in the detectors' order (no spread copies).
+    let out: Signal[];
+    if (!d) out = regionSignals(a, null, ctx, 0, signup);
+    else {
+      out = distillationSignals(a, d, ctx);
+      append(out, networkSignals(a, d, ctx));
+      append(out, regionSignals(a, d, ctx, this.restrictedHits.get(id) ?? 0, signup));
+      append(out, resellerSignals(a, d));
+    }
+    if (imported) out.push(imported);
+    return out;
   }
 
   /** What the intelligence says about an account's signup address (not cached: lookups take a microsecond). */
@@ -449,13 +483,52 @@ export class DetectionEngine {
     return a !== undefined && this.imported!.accountMatches(a).length > 0;
   }
 
-  assess(id: string): Assessment {
+  /** An account's current assessment (`explain: false`: same risk, action and labels, reasons without details). */
+  assess(id: string, explain = true): Assessment {
+    const sc = this.score(id, explain);
+    if (!sc) return { account_id: id, risk: 0, action: 'none', labels: [], reasons: [], cluster_id: null, attributed_entity: null };
+    const { use, risk, action, cl, endUserIds } = sc;
+    // Distinct labels, sorted (a handful at most: a linear search beats a Set).
+    const labels: string[] = [];
+    for (const s of use) {
+      const l = s.label;
+      if (l !== null && (action !== 'none' || l === 'reseller_customer_traffic') && !labels.includes(l)) labels.push(l);
+    }
+    let entity: string | null = null;
+    if (cl?.attribution && (action === 'block' || action === 'step_up')) {
+      entity = cl.attribution.entity;
+      if (!labels.includes('prohibited_entity')) labels.push('prohibited_entity');
+    }
+    labels.sort();
+    return {
+      account_id: id,
+      risk: Math.round(risk * 1000) / 1000,
+      action,
+      labels,
+      reasons:
+        use.length === 0
+          ? []
+          : use
+              .filter((s) => s.weight > 0.01)
+              .sort((x, y) => y.weight - x.weight)
+              .map((s) => ({ code: s.code, detail: s.detail, weight: Math.round(s.weight * 1000) / 1000 })),
+      cluster_id: cl?.id ?? null,
+      attributed_entity: entity,
+      ...(endUserIds ? { end_user_ids: endUserIds } : {}),
+    };
+  }
+
+  /**
+   * An account's signals in use, risk and action (what `assess` reports, and all that re-scoring
+   * on event time reads); null on the fast path, where the assessment is risk 0, action none.
+   */
+  private score(id: string, explain: boolean): { use: Signal[]; risk: number; action: RecommendedAction; cl: ClusterInfo | undefined; endUserIds: string[] | undefined } | null {
     // Fast path: below every detector's minimum traffic, with no signup, leak or cluster
     // evidence, there is nothing to find (most accounts, most of the time).
     if ((this.states.get(id)?.n ?? 0) < MIN_SCORED_REQUESTS && !this.anonymizedSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
-      return { account_id: id, risk: 0, action: 'none', labels: [], reasons: [], cluster_id: null, attributed_entity: null };
+      return null;
     }
-    const signals = this.accountSignals(id);
+    const signals = this.accountSignals(id, explain);
     const a = this.accounts.get(id);
     const cl = this.clusterOf.get(id);
     // Only a cluster linked across organisations has risk of its own to pass on; an
@@ -465,7 +538,7 @@ export class DetectionEngine {
       // device); one joined only by weak links (networks, templates) inherits a fraction.
       const strong = cl.strong.has(id);
       const w = cl.risk * (strong ? 0.92 : 0.2);
-      signals.push({ detector: 'linkage', label: cl.labels.includes('hydra_cluster') && strong ? 'hydra_member' : null, code: 'cluster_member', detail: `member of ${cl.id} (${cl.members.length} linked accounts, cluster risk ${cl.risk.toFixed(2)}${strong ? ', linked by payment or device' : ', weakly linked'})`, weight: w });
+      signals.push({ detector: 'linkage', label: cl.labels.includes('hydra_cluster') && strong ? 'hydra_member' : null, code: 'cluster_member', detail: !explain ? '' : `member of ${cl.id} (${cl.members.length} linked accounts, cluster risk ${cl.risk.toFixed(2)}${strong ? ', linked by payment or device' : ', weakly linked'})`, weight: w });
     }
     let endUserIds: string[] | undefined;
     const campaignUsers = this.campaignEndUsers(id);
@@ -475,52 +548,44 @@ export class DetectionEngine {
         detector: 'reseller',
         label: 'reseller_customer_traffic',
         code: 'end_users_look_like_campaign',
-        detail: `${campaignUsers.length} end user(s) send single-turn benchmark/CoT sweeps: ${campaignUsers.slice(0, 5).join(', ')}${campaignUsers.length > 5 ? ', …' : ''}`,
+        detail: !explain ? '' : `${campaignUsers.length} end user(s) send single-turn benchmark/CoT sweeps: ${campaignUsers.slice(0, 5).join(', ')}${campaignUsers.length > 5 ? ', …' : ''}`,
         weight: 0.05,
       });
     }
     // A declared reseller is never blocked for what its customers do: monitor and name them.
     let use = signals;
     if (a?.declared_use === 'reseller' && endUserIds) use = signals.filter((s) => s.detector !== 'distillation' && s.detector !== 'reseller').concat(signals.filter((s) => s.label === 'reseller_customer_traffic'));
-    let risk = combine(use.map((s) => s.weight));
+    let risk = combineSignals(use);
     let action = this.actionFor(risk, use);
     if (a?.declared_use === 'reseller' && endUserIds && (cl?.risk ?? 0) < 0.5) {
       action = 'monitor';
       risk = Math.min(risk, 0.5);
     }
-    const labels = [...new Set(use.map((s) => s.label).filter((l): l is string => l !== null && (action !== 'none' || l === 'reseller_customer_traffic')))].sort();
-    let entity: string | null = null;
-    if (cl?.attribution && (action === 'block' || action === 'step_up')) {
-      entity = cl.attribution.entity;
-      labels.push('prohibited_entity');
-    }
-    return {
-      account_id: id,
-      risk: Math.round(risk * 1000) / 1000,
-      action,
-      labels: [...new Set(labels)].sort(),
-      reasons: use
-        .filter((s) => s.weight > 0.01)
-        .sort((x, y) => y.weight - x.weight)
-        .map((s) => ({ code: s.code, detail: s.detail, weight: Math.round(s.weight * 1000) / 1000 })),
-      cluster_id: cl?.id ?? null,
-      attributed_entity: entity,
-      ...(endUserIds ? { end_user_ids: endUserIds } : {}),
-    };
+    return { use, risk, action, cl, endUserIds };
   }
 
-  private record(at: number, a: Assessment): void {
-    if ((a.action === 'step_up' || a.action === 'block') && !this.firstFlagged.has(a.account_id)) this.firstFlagged.set(a.account_id, new Date(at).toISOString());
+  private record(at: number, id: string, action: RecommendedAction): void {
+    if ((action === 'step_up' || action === 'block') && !this.firstFlagged.has(id)) this.firstFlagged.set(id, new Date(at).toISOString());
   }
 
-  /** Re-scores the accounts marked dirty (and, at the daily sweep, those with little new traffic). */
-  private evaluateDirty(at: number, all = true): Assessment[] {
+  /**
+   * Re-scores the accounts marked dirty (and, at the daily sweep, those with little new traffic).
+   * `collect: false` where only the actions are read (re-scoring on event time): no
+   * assessments are built or returned, no details written.
+   */
+  private evaluateDirty(at: number, all = true, collect = true): Assessment[] {
     const out: Assessment[] = [];
     const run = (id: string): void => {
-      const a = this.assess(id);
-      this.scoredN.set(id, this.states.get(id)?.n ?? 0);
-      this.record(at, a);
-      out.push(a);
+      if (collect) {
+        const a = this.assess(id);
+        this.scoredN.set(id, this.states.get(id)?.n ?? 0);
+        this.record(at, id, a.action);
+        out.push(a);
+      } else {
+        const sc = this.score(id, false);
+        this.scoredN.set(id, this.states.get(id)?.n ?? 0);
+        if (sc) this.record(at, id, sc.action);
+      }
     };
     for (const id of this.dirty) run(id);
     this.dirty.clear();
@@ -568,7 +633,11 @@ export class DetectionEngine {
     const linkKey = `${this.index.version}|${index.version}|${this.reuseGen}|${population}`;
     if (this.linkCache?.key !== linkKey) {
       const links = scorePairs([this.index, index], population, 0.55);
-      this.linkCache = { key: linkKey, links, groups: communities(links) };
+      // Communities read only the links' ends and weights, in order: the same links (most
+      // rebuilds: new holders of weak values rarely make a link) give the same communities.
+      const prev = this.linkCache;
+      const groups = prev && sameLinks(prev.links, links) ? prev.groups : communities(links);
+      this.linkCache = { key: linkKey, links, groups };
     }
     const { links, groups } = this.linkCache;
     const ids = assignClusterIds(groups, this.prevClusters);
@@ -577,9 +646,14 @@ export class DetectionEngine {
       (linksOf.get(l.a) ?? linksOf.set(l.a, []).get(l.a)!).push(l);
       (linksOf.get(l.b) ?? linksOf.set(l.b, []).get(l.b)!).push(l);
     }
+    // Which group each account is in (one map instead of a set per group).
+    const groupOf = new Map<string, number>();
+    groups.forEach((members, i) => {
+      for (const m of members) groupOf.set(m, i);
+    });
     const clusters: ClusterInfo[] = [];
     groups.forEach((members, i) => {
-      const c = this.scoreCluster(ids[i]!, members, linksOf);
+      const c = this.scoreCluster(ids[i]!, members, linksOf, groupOf, i);
       clusters.push(c);
     });
     this.propagateAttribution(clusters);
@@ -661,7 +735,7 @@ export class DetectionEngine {
     if (!s) return null;
     const c = this.memberCache.get(m);
     if (c && c.n === s.n && c.imported === this.imported) return c;
-    const sig = this.accountSignals(m);
+    const sig = this.accountSignals(m, false);
     const ms: MemberSummary = {
       n: s.n,
       imported: this.imported,
@@ -673,8 +747,7 @@ export class DetectionEngine {
     return ms;
   }
 
-  private scoreCluster(id: string, members: string[], linksOf: Map<string, Link[]>): ClusterInfo {
-    const set = new Set(members);
+  private scoreCluster(id: string, members: string[], linksOf: Map<string, Link[]>, groupOf: Map<string, number>, group: number): ClusterInfo {
     const orgs = new Set<string>();
     let crossPayment = 0;
     let crossDevice = 0;
@@ -683,7 +756,7 @@ export class DetectionEngine {
       const a = this.accounts.get(m);
       orgs.add(a?.org_id ?? `solo:${m}`);
       for (const l of linksOf.get(m) ?? []) {
-        if (l.a !== m || !set.has(l.b)) continue;
+        if (l.a !== m || groupOf.get(l.b) !== group) continue;
         if (l.fields.payment || l.fields.device) {
           strong.add(l.a);
           strong.add(l.b);

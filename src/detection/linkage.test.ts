@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttributeIndex, assignClusterIds, clusterIdOf, communities, rarity, scorePairs } from './linkage.js';
+import { AttributeIndex, assignClusterIds, clusterIdOf, communities, FIELD_SPECS, FIELDS, rarity, scorePairs, type Link } from './linkage.js';
 
 describe('rarity weights', () => {
   it('weighs a value two accounts share above one thirty accounts share', () => {
@@ -83,5 +83,67 @@ describe('communities and ids', () => {
     expect(ids[0]).toBe('cl_old1');
     expect(ids[1]).toBe('cl_old2');
     expect(ids[2]).toBe(clusterIdOf(['p', 'q']));
+  });
+});
+
+describe('pair scoring over weak fields', () => {
+  /** Every pair of every group, summed in group order: what `scorePairs` must equal. */
+  function reference(indexes: AttributeIndex[], population: number, minWeight: number): Link[] {
+    const pairs = new Map<string, Link>();
+    for (const index of indexes) {
+      for (const { field, members } of index.groups()) {
+        const w = FIELD_SPECS[field].weight * rarity(members.length, population);
+        if (w <= 0) continue;
+        for (let i = 0; i < members.length; i++) {
+          for (let j = i + 1; j < members.length; j++) {
+            const [a, b] = members[i]! < members[j]! ? [members[i]!, members[j]!] : [members[j]!, members[i]!];
+            let l = pairs.get(`${a}\u0000${b}`);
+            if (!l) pairs.set(`${a}\u0000${b}`, (l = { a, b, weight: 0, fields: {} }));
+            const prev = l.fields[field];
+            if (!prev || prev.weight < w) {
+              l.weight += w - (prev?.weight ?? 0);
+              l.fields[field] = { weight: w, holders: members.length };
+            }
+          }
+        }
+      }
+    }
+    return [...pairs.values()].filter((l) => l.weight >= minWeight).sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : 1));
+  }
+
+  it('never links accounts that share only prefixes and templates, and still counts them on a stronger link', () => {
+    const idx = new AttributeIndex();
+    const reuse = new AttributeIndex();
+    for (const id of ['a', 'b']) {
+      reuse.add('net_prefix', '10.0.0.0/24', id);
+      reuse.add('template', 't1', id);
+    }
+    for (const id of ['c', 'd']) {
+      reuse.add('net_prefix', '10.0.1.0/24', id);
+      idx.add('payment', 'card9', id);
+    }
+    const links = scorePairs([idx, reuse], 100_000, 0.55);
+    expect(links.map((l) => `${l.a}-${l.b}`)).toEqual(['c-d']);
+    expect(Object.keys(links[0]!.fields)).toEqual(['payment', 'net_prefix']);
+    expect(links[0]!.weight).toBeCloseTo(1.2);
+  });
+
+  it('gives the same links, weights and fields as scoring every pair (random indexes)', () => {
+    let s = 7;
+    const r = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+    for (let round = 0; round < 40; round++) {
+      const idx = new AttributeIndex();
+      const reuse = new AttributeIndex();
+      const accounts = 5 + Math.floor(r() * 150);
+      for (let k = 0; k < 1500; k++) {
+        const field = FIELDS[Math.floor(r() * FIELDS.length)]!;
+        const target = field === 'net_prefix' || field === 'template' ? reuse : idx;
+        target.add(field, `v${Math.floor(r() * 60)}`, `acc_${Math.floor(r() * accounts)}`);
+      }
+      for (const minWeight of [0.55, 0.3]) {
+        const population = Math.floor(r() * 20_000);
+        expect(JSON.stringify(scorePairs([idx, reuse], population, minWeight))).toBe(JSON.stringify(reference([idx, reuse], population, minWeight)));
+      }
+    }
   });
 });

@@ -42,6 +42,14 @@ export function isFreemail(domain: string): boolean {
   return FREEMAIL.has(domain.toLowerCase());
 }
 
+/** A value held by two or more accounts; `i` is its place in the order values became shared. */
+export interface SharedValue {
+  readonly field: LinkField;
+  readonly value: string;
+  readonly members: readonly string[];
+  readonly i: number;
+}
+
 /** Inverted index: field → value → account ids (stops growing past the cap + 1: then it is common). */
 export class AttributeIndex {
   private readonly idx = new Map<LinkField, Map<string, string[]>>();
@@ -51,7 +59,12 @@ export class AttributeIndex {
    * Values held by two or more accounts (the lists are the index's own, so they stay current):
    * `groups()` walks these instead of every value, most of which have a single holder.
    */
-  private shared: { field: LinkField; value: string; members: string[] }[] = [];
+  private shared: SharedValue[] = [];
+  /**
+   * Each account's shared values: `scorePairs` reads the weak values of the few accounts that
+   * share a stronger one instead of walking every shared value.
+   */
+  private sharedOf = new Map<string, SharedValue[]>();
   /** Bumped whenever a holder is added: an unchanged version means unchanged groups. */
   version = 0;
 
@@ -74,7 +87,22 @@ export class AttributeIndex {
     }
     list.push(account);
     this.version++;
-    if (list.length === 2) this.shared.push({ field, value, members: list });
+    if (list.length === 2) {
+      const g: SharedValue = { field, value, members: list, i: this.shared.length };
+      this.shared.push(g);
+      this.holdShared(list[0]!, g);
+      this.holdShared(account, g);
+    } else {
+      // The value's entry, found among its first holder's shared values.
+      const g = this.sharedOf.get(list[0]!)!.find((x) => x.members === list)!;
+      this.holdShared(account, g);
+    }
+  }
+
+  private holdShared(account: string, g: SharedValue): void {
+    const l = this.sharedOf.get(account);
+    if (l) l.push(g);
+    else this.sharedOf.set(account, [g]);
   }
 
   holders(field: LinkField, value: string): readonly string[] {
@@ -86,9 +114,30 @@ export class AttributeIndex {
     for (const g of this.shared) if (g.members.length <= FIELD_SPECS[g.field].cap) yield g;
   }
 
+  /**
+   * Every value held by two or more accounts, in the order it became shared, including values
+   * past their cap (callers skip those: `groups()` without the generator, for `scorePairs`).
+   */
+  sharedValues(): readonly SharedValue[] {
+    return this.shared;
+  }
+
+  /** The shared values an account holds (in no particular order). */
+  sharedWith(account: string): readonly SharedValue[] {
+    return this.sharedOf.get(account) ?? [];
+  }
+
   private reshare(): void {
     this.shared = [];
-    for (const [field, m] of this.idx) for (const [value, members] of m) if (members.length >= 2) this.shared.push({ field, value, members });
+    this.sharedOf = new Map();
+    for (const [field, m] of this.idx) {
+      for (const [value, members] of m) {
+        if (members.length < 2) continue;
+        const g: SharedValue = { field, value, members, i: this.shared.length };
+        this.shared.push(g);
+        for (const a of members) this.holdShared(a, g);
+      }
+    }
   }
 
   clone(): AttributeIndex {
@@ -134,6 +183,27 @@ export const MIN_POPULATION = 10_000;
 /** Account ordinals per rebuild stay below this (2^22), so a pair key fits a double exactly. */
 const PAIR_BASE = 4_194_304;
 
+/**
+ * Fields whose agreements all together weigh less than `minWeight` (their spec weights bound
+ * what a pair can get from them): a pair that shares only such fields never becomes a link, so
+ * their values are expanded only into pairs that share some other field too. The reuse fields
+ * come first: they hold most shared values (sessions' /24 prefixes, templates).
+ */
+function weakFields(minWeight: number): Set<LinkField> {
+  const order: LinkField[] = ['net_prefix', 'template', ...[...FIELDS].filter((f) => f !== 'net_prefix' && f !== 'template').sort((x, y) => FIELD_SPECS[x].weight - FIELD_SPECS[y].weight)];
+  const weak = new Set<LinkField>();
+  let sum = 0;
+  for (const f of order) {
+    // A margin for rounding: the bound must hold for the pair's accumulated weight.
+    if (sum + FIELD_SPECS[f].weight < minWeight - 1e-9) {
+      weak.add(f);
+      sum += FIELD_SPECS[f].weight;
+    }
+  }
+  return weak;
+}
+const weakCache = new Map<number, Set<LinkField>>();
+
 /** Scores every pair that shares a rare value; each field counts once per pair (its best value). */
 export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], population: number, minWeight: number): Link[] {
   // Pair keys are numbers (two account ordinals), not strings: a rebuild makes many pairs.
@@ -144,35 +214,95 @@ export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], 
     if (o === undefined) ordinal.set(id, (o = ordinal.size));
     return o;
   };
-  for (const index of Array.isArray(indexes) ? indexes : [indexes]) for (const { field, members } of (index as AttributeIndex).groups()) {
-    const spec = FIELD_SPECS[field];
-    const w = spec.weight * rarity(members.length, population);
-    if (w <= 0) continue;
-    // Ordinals, not sorted strings: a pair's key is (smaller ordinal, larger ordinal), and its
-    // two ids are put in string order once, when the pair is first met.
-    const k = members.length;
-    const ords = new Array<number>(k);
-    for (let i = 0; i < k; i++) ords[i] = ord(members[i]!);
-    for (let i = 0; i < k; i++) {
-      for (let j = i + 1; j < k; j++) {
-        const oi = ords[i]!;
-        const oj = ords[j]!;
-        if (oi === oj) continue;
-        const key = oi < oj ? oi * PAIR_BASE + oj : oj * PAIR_BASE + oi;
-        let l = pairs.get(key);
-        if (!l) {
-          const x = members[i]!;
-          const y = members[j]!;
-          pairs.set(key, (l = x < y ? { a: x, b: y, weight: 0, fields: {} } : { a: y, b: x, weight: 0, fields: {} }));
-        }
-        const prev = l.fields[field];
-        if (!prev || prev.weight < w) {
-          l.weight += w - (prev?.weight ?? 0);
-          l.fields[field] = { weight: w, holders: members.length };
+  const list = (Array.isArray(indexes) ? indexes : [indexes]) as readonly AttributeIndex[];
+  let weak = weakCache.get(minWeight);
+  if (!weak) weakCache.set(minWeight, (weak = weakFields(minWeight)));
+  // First the pairs that share a field other than the weak ones: the only pairs a weak field's
+  // value can still add to, so the only weak values to read are those of their accounts. The
+  // scoring pass then goes over those values in the order they became shared, as `groups()`
+  // would, so each pair's weight is summed in the same order (the same floating-point sum).
+  const strongPairs = new Set<number>();
+  const strongOf: SharedValue[][] = [];
+  for (const index of list) {
+    const strong: SharedValue[] = [];
+    strongOf.push(strong);
+    for (const g of index.sharedValues()) {
+      const { field, members } = g;
+      const spec = FIELD_SPECS[field];
+      if (weak.has(field) || members.length > spec.cap || !(spec.weight * rarity(members.length, population) > 0)) continue;
+      strong.push(g);
+      const k = members.length;
+      const ords = new Array<number>(k);
+      for (let i = 0; i < k; i++) ords[i] = ord(members[i]!);
+      for (let i = 0; i < k; i++) {
+        for (let j = i + 1; j < k; j++) {
+          const oi = ords[i]!;
+          const oj = ords[j]!;
+          if (oi !== oj) strongPairs.add(oi < oj ? oi * PAIR_BASE + oj : oj * PAIR_BASE + oi);
         }
       }
     }
   }
+  const sub: string[] = [];
+  const subOrds: number[] = [];
+  list.forEach((index, n) => {
+    let todo = strongOf[n]!;
+    if (strongPairs.size > 0) {
+      const extra = new Set<SharedValue>();
+      for (const id of ordinal.keys()) for (const g of index.sharedWith(id)) if (weak.has(g.field)) extra.add(g);
+      if (extra.size > 0) todo = [...todo, ...extra].sort((x, y) => x.i - y.i);
+    }
+    for (const { field, members: all } of todo) {
+      const spec = FIELD_SPECS[field];
+      if (all.length > spec.cap) continue;
+      // Ordinals, not sorted strings: a pair's key is (smaller ordinal, larger ordinal), and its
+      // two ids are put in string order once, when the pair is first met.
+      let members: readonly string[] = all;
+      let ords: number[];
+      if (weak.has(field)) {
+        // Only accounts with an ordinal are in a pair that shares a stronger field.
+        sub.length = 0;
+        subOrds.length = 0;
+        for (const m of all) {
+          const o = ordinal.get(m);
+          if (o !== undefined) {
+            sub.push(m);
+            subOrds.push(o);
+          }
+        }
+        if (sub.length < 2) continue;
+        members = sub;
+        ords = subOrds;
+      } else {
+        ords = new Array<number>(all.length);
+        for (let i = 0; i < all.length; i++) ords[i] = ord(all[i]!);
+      }
+      const w = spec.weight * rarity(all.length, population);
+      if (w <= 0) continue;
+      const checkStrong = members === sub;
+      const k = members.length;
+      for (let i = 0; i < k; i++) {
+        for (let j = i + 1; j < k; j++) {
+          const oi = ords[i]!;
+          const oj = ords[j]!;
+          if (oi === oj) continue;
+          const key = oi < oj ? oi * PAIR_BASE + oj : oj * PAIR_BASE + oi;
+          if (checkStrong && !strongPairs.has(key)) continue;
+          let l = pairs.get(key);
+          if (!l) {
+            const x = members[i]!;
+            const y = members[j]!;
+            pairs.set(key, (l = x < y ? { a: x, b: y, weight: 0, fields: {} } : { a: y, b: x, weight: 0, fields: {} }));
+          }
+          const prev = l.fields[field];
+          if (!prev || prev.weight < w) {
+            l.weight += w - (prev?.weight ?? 0);
+            l.fields[field] = { weight: w, holders: all.length };
+          }
+        }
+      }
+    }
+  });
   const out: Link[] = [];
   for (const l of pairs.values()) if (l.weight >= minWeight) out.push(l);
   out.sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : x.b > y.b ? 1 : 0));

@@ -133,13 +133,14 @@ export function cappedTop(c: CappedCounts | null): { key: string | null; count: 
   return best < 0 ? { key: null, count: 0 } : { key: c.keys[best]!, count: c.counts[best]! };
 }
 
-/** Shannon entropy (bits) of a count vector. */
-export function entropy(counts: ArrayLike<number>): number {
+/** Shannon entropy (bits) of a count vector (or of `length` counts from `offset`). */
+export function entropy(counts: ArrayLike<number>, offset = 0, length = counts.length - offset): number {
+  const end = offset + length;
   let n = 0;
-  for (let i = 0; i < counts.length; i++) n += counts[i]!;
+  for (let i = offset; i < end; i++) n += counts[i]!;
   if (n === 0) return 0;
   let h = 0;
-  for (let i = 0; i < counts.length; i++) {
+  for (let i = offset; i < end; i++) {
     const c = counts[i]!;
     if (c > 0) h -= (c / n) * Math.log2(c / n);
   }
