@@ -253,14 +253,67 @@ function closesOnLine(s: string, i: number, close: number): boolean {
 }
 
 /**
+ * Word hash → flag bits, for the tokenizer's per-word lookup: an open-addressing table on typed
+ * arrays. A `Map` lookup costs a few times more per token (its hashing and bucket chains) and is
+ * the largest single cost of tokenizing. Absent words read as 0, like `map.get(h) ?? 0`.
+ */
+export class WordFlags {
+  private keys = new Int32Array(64);
+  private vals = new Int32Array(64);
+  private used = new Uint8Array(64);
+  private mask = 63;
+  size = 0;
+
+  /** The flags of a word hash (a 32-bit integer, as `wordHash` returns), 0 when absent. */
+  get(h: number): number {
+    const k = h | 0;
+    const mask = this.mask;
+    let i = (k ^ (k >>> 15)) & mask;
+    for (;;) {
+      if (this.used[i] === 0) return 0;
+      if (this.keys[i] === k) return this.vals[i]!;
+      i = (i + 1) & mask;
+    }
+  }
+
+  set(h: number, flags: number): this {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const k = h | 0;
+    const mask = this.mask;
+    let i = (k ^ (k >>> 15)) & mask;
+    while (this.used[i] !== 0 && this.keys[i] !== k) i = (i + 1) & mask;
+    if (this.used[i] === 0) {
+      this.used[i] = 1;
+      this.keys[i] = k;
+      this.size++;
+    }
+    this.vals[i] = flags | 0;
+    return this;
+  }
+
+  private grow(): void {
+    const { keys, vals, used } = this;
+    const cap = (this.mask + 1) * 2;
+    this.keys = new Int32Array(cap);
+    this.vals = new Int32Array(cap);
+    this.used = new Uint8Array(cap);
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let i = 0; i < used.length; i++) if (used[i] !== 0) this.set(keys[i]!, vals[i]!);
+  }
+}
+
+/**
  * Tokenizes `s` in one pass. Words are not materialized as strings: each token is its 32-bit
  * `wordHash`, which keeps the tokenizer free of per-token allocation. Marks numbers, names,
  * identifiers, URLs, e-mail addresses, code and quotations, and records boundaries for
  * segmenting. Never throws: lone surrogates and any other code unit are separators.
  * `lexicon` maps word hashes to flag bits (kept per token in `flags`); a capitalised word
- * inside a sentence whose flags lack `commonBit` is taken for a name.
+ * inside a sentence whose flags lack `commonBit` is taken for a name. With `keep` false the
+ * token arrays are views of the tokenizer's scratch space: no allocation, but they are
+ * overwritten by the next call, so use them before tokenizing anything else.
  */
-export function tokenize(s: string, lexicon: ReadonlyMap<number, number>, commonBit: number): Tokens {
+export function tokenize(s: string, lexicon: WordFlags, commonBit: number, keep = true): Tokens {
   const len = s.length;
   ensureScratch(len + 1); // a token takes at least one code unit
   const hash = scratch.hash;
@@ -387,7 +440,7 @@ export function tokenize(s: string, lexicon: ReadonlyMap<number, number>, common
         let f = 0;
         if (hasUnderscore || (hasDigit && wlen > 1) || innerUpper || wlen > 24) k = Tk.Ident;
         else {
-          f = lexicon.get(h) ?? 0;
+          f = lexicon.get(h);
           if (
             upper > 0 &&
             !nonAscii &&
@@ -596,7 +649,7 @@ export function tokenize(s: string, lexicon: ReadonlyMap<number, number>, common
       zone[n] = curZone;
       brk[n] = pending;
       capital[n] = upper || (aligned && lowerAll.charCodeAt(start) !== c) ? 1 : 0;
-      flags[n] = lexicon.get(h) ?? 0;
+      flags[n] = lexicon.get(h);
       pending = Brk.None;
       n++;
       lineStart = false;
@@ -617,15 +670,17 @@ export function tokenize(s: string, lexicon: ReadonlyMap<number, number>, common
   }
   let optionLetters = 0;
   for (let m = optionMask; m !== 0; m &= m - 1) optionLetters++;
+  // `keep`: copies the caller may hold on to. Otherwise views of the scratch arrays (no
+  // allocation), valid only until the next call.
   return {
     n,
-    hash: hash.slice(0, n),
-    kind: kind.slice(0, n),
-    zone: zone.slice(0, n),
-    brk: brk.slice(0, n),
-    colonAfter: colonAfter.slice(0, n),
-    cap: capital.slice(0, n),
-    flags: flags.slice(0, n),
+    hash: keep ? hash.slice(0, n) : hash.subarray(0, n),
+    kind: keep ? kind.slice(0, n) : kind.subarray(0, n),
+    zone: keep ? zone.slice(0, n) : zone.subarray(0, n),
+    brk: keep ? brk.slice(0, n) : brk.subarray(0, n),
+    colonAfter: keep ? colonAfter.slice(0, n) : colonAfter.subarray(0, n),
+    cap: keep ? capital.slice(0, n) : capital.subarray(0, n),
+    flags: keep ? flags.slice(0, n) : flags.subarray(0, n),
     script,
     digits,
     nums,

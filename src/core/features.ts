@@ -23,7 +23,7 @@ import {
   type Family,
   type Task,
 } from './features-lexicon.js';
-import { Brk, fmix32, Hash64, hex32, popcount32, Tk, tokenize, wordHash, Zone, type Tokens } from './features-text.js';
+import { Brk, fmix32, Hash64, hex32, popcount32, Tk, tokenize, wordHash, WordFlags, Zone, type Tokens } from './features-text.js';
 
 export { TASKS, type Task } from './features-lexicon.js';
 
@@ -126,10 +126,10 @@ const F_RU = 1 << 17;
 const F_CHAT = 1 << 18;
 const F_IMP = 1 << 19;
 /** Word hash → flag bits. */
-const LEX = new Map<number, number>();
+const LEX = new WordFlags();
 const addFlag = (w: string, f: number): void => {
   const h = wh(w);
-  LEX.set(h, (LEX.get(h) ?? 0) | f);
+  LEX.set(h, LEX.get(h) | f);
 };
 for (const w of EN_STOP) addFlag(w, F_STOP | F_COMMON);
 for (const w of SCAFFOLD) addFlag(w, F_SCAF | F_COMMON);
@@ -965,9 +965,12 @@ export function extractFeatures(input: FeatureInput): PromptFeaturesV1 {
   const userRaw = input.lastUser ?? '';
   const sysRaw = input.system ?? '';
   const u = capText(userRaw);
-  const user = tokenize(u.text, LEX, F_COMMON);
+  // The system part first: it may tokenize (its tokens are kept, copied). The user's tokens
+  // are used only within this call and nothing is tokenized after them, so they stay views of
+  // the tokenizer's scratch space instead of seven fresh typed arrays per request.
   const sp = sysRaw.length > 0 ? systemPart(sysRaw) : null;
   const sys = sp ? sp.tokens : null;
+  const user = tokenize(u.text, LEX, F_COMMON, false);
 
   const tplU = templateFingerprint(user);
   const marks = collectMarks(user, u.text, sp, input);

@@ -71,4 +71,27 @@ describe('read-through cache', () => {
     await c.get('z');
     expect(c.peek('x')).toBeUndefined();
   });
+
+  it('fresh() returns only what get() would return without a read', async () => {
+    let t = 0;
+    let loads = 0;
+    const c = createReadThroughCache<string | null>(async (id) => (loads++, id === 'gone' ? null : `v${loads}`), { ttlMs: 100, max: 10, now: () => t });
+    expect(c.fresh('a')).toBeUndefined(); // never loaded
+    expect(await c.get('a')).toBe('v1');
+    expect(c.fresh('a')).toBe('v1');
+    expect(await c.get('gone')).toBeNull();
+    expect(c.fresh('gone')).toBeNull(); // a known miss is fresh too
+    t = 101;
+    expect(c.fresh('a')).toBeUndefined(); // past its time: get() must read again
+    expect(c.peek('a')).toBe('v1');
+    expect(await c.get('a')).toBe('v3');
+    expect(c.fresh('a')).toBe('v3');
+    c.expireAll();
+    expect(c.fresh('a')).toBeUndefined();
+    c.set('b', 'x');
+    expect(c.fresh('b')).toBe('x');
+    c.invalidate('b');
+    expect(c.fresh('b')).toBeUndefined();
+    expect(loads).toBe(3);
+  });
 });

@@ -7,6 +7,12 @@
 export interface ReadThroughCache<T> {
   /** The cached value when present (fresh or stale), else undefined without loading. */
   peek(id: string): T | null | undefined;
+  /**
+   * The cached value when it is fresh (what `get` would return without a read), else undefined:
+   * the request path tries it first and awaits `get` only on a miss or a stale entry, so a hit
+   * costs no promise and no turn of the microtask queue.
+   */
+  fresh(id: string): T | null | undefined;
   get(id: string): Promise<T | null>;
   /** Drops an entry (after a change made in this process). */
   invalidate(id: string): void;
@@ -45,6 +51,10 @@ export function createReadThroughCache<T>(
 
   return {
     peek: (id) => entries.get(id)?.value,
+    fresh(id) {
+      const e = entries.get(id);
+      return e !== undefined && e.gen === gen && opts.now() - e.at <= opts.ttlMs ? e.value : undefined;
+    },
     async get(id) {
       const e = entries.get(id);
       if (!e) return fetch(id);

@@ -10,8 +10,22 @@ export interface Periods {
   month: Period;
 }
 
+let lastPeriods: { minute: number; periods: Periods } | undefined;
+
+/**
+ * The minute and month `now` falls in. Every request asks (twice); the answer changes once a
+ * minute (a month starts on a minute boundary too), so it is built once per minute and shared:
+ * callers only read it.
+ */
 export function currentPeriods(now: number): Periods {
   const minute = Math.floor(now / 60_000);
+  if (lastPeriods !== undefined && lastPeriods.minute === minute) return lastPeriods.periods;
+  const periods = periodsOf(now, minute);
+  lastPeriods = { minute, periods };
+  return periods;
+}
+
+function periodsOf(now: number, minute: number): Periods {
   const d = new Date(now);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type {
   AuditEntry,
@@ -81,6 +82,44 @@ export function newRequestId(): string {
   return `req_${bootId}${Date.now().toString(36)}${(seq++).toString(36)}`;
 }
 
+let isoSecond = NaN;
+let isoPrefix = '';
+/**
+ * `new Date(ms).toISOString()`, with the date and time up to the second formatted once per
+ * second: every request's event has a timestamp, and most share their second with the last.
+ */
+export function isoTime(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms > 253_402_300_799_999) return new Date(ms).toISOString();
+  const r = ms % 1000;
+  const sec = ms - r;
+  if (sec !== isoSecond) {
+    isoPrefix = new Date(sec).toISOString().slice(0, 20);
+    isoSecond = sec;
+  }
+  return `${isoPrefix}${r < 10 ? '00' : r < 100 ? '0' : ''}${r}Z`;
+}
+
+/**
+ * The policy's view of an org, built once per org record: the caches hand out the same record
+ * until it is read again from the store (a change, or its time is up), which makes a new one.
+ * The policy only reads its context.
+ */
+const orgContexts = new WeakMap<Org, NonNullable<RequestContext['org']>>();
+function orgContext(org: Org): NonNullable<RequestContext['org']> {
+  let c = orgContexts.get(org);
+  if (c === undefined) {
+    c = { id: org.org_id } as NonNullable<RequestContext['org']>;
+    if (org.declared_country) c.declared_country = org.declared_country;
+    if (org.payment_country) c.payment_country = org.payment_country;
+    if (org.declared_use) c.declared_use = org.declared_use;
+    c.verification = org.verification;
+    c.screening = org.screening?.status ?? 'unscreened';
+    c.screening_entities = org.screening?.hits.map((h) => h.entity_id) ?? [];
+    orgContexts.set(org, c);
+  }
+  return c;
+}
+
 /** A model listing has no body; it is authenticated and decided like any request. */
 const LISTING: ParsedRequest = { model: '', stream: false, turns: 0, tools: 0 };
 
@@ -130,7 +169,7 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const ev: UsageEvent = {
       event_id: requestId,
-      ts: new Date(started).toISOString(),
+      ts: isoTime(started),
       endpoint: route.endpoint,
     };
     const xff = req.headers['x-forwarded-for'];
@@ -149,7 +188,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (!presented) throw new Refusal('authentication', 'No API key was given. Send your Warden key in the x-api-key header or as Authorization: Bearer.', 'block', 'auth.missing');
       const parsedKey = parseKey(presented);
       if (!parsedKey) throw new Refusal('authentication', 'The API key is malformed. Check that you copied the whole key.', 'block', 'auth.malformed');
-      const key = await deps.keys.get(parsedKey.keyId).catch((e: unknown) => unavailable(deps, 'store', e, requestId));
+      const key = deps.keys.fresh(parsedKey.keyId) ?? (await deps.keys.get(parsedKey.keyId).catch((e: unknown) => unavailable(deps, 'store', e, requestId)));
       if (!key || !secretMatches(parsedKey.secret, key.secret_hash)) throw new Refusal('authentication', 'The API key is not valid.', 'block', 'auth.unknown');
       const unusable = keyUnusable(key, started);
       if (unusable) {
@@ -180,62 +219,59 @@ export function createProxyHandler(deps: ProxyDeps) {
       }
 
       // 3. Who is asking, from where, and what the policy says.
-      const [org, account, risk] = await Promise.all([
-        deps.orgs.get(key.org_id).catch((e: unknown) => unavailable(deps, 'store', e, requestId)),
-        deps.accounts.get(key.account_id).catch((e: unknown) => unavailable(deps, 'store', e, requestId)),
-        deps.risk.get(key.account_id).catch((e: unknown) => (deps.config.on_unavailable.risk === 'open' ? degraded(deps, 'risk', e, requestId) : unavailable(deps, 'risk', e, requestId))),
-      ]);
+      // Fresh cache entries are used as they are; only a miss or a stale entry waits for the store.
+      let org = deps.orgs.fresh(key.org_id);
+      let account = deps.accounts.fresh(key.account_id);
+      let risk = deps.risk.fresh(key.account_id);
+      if (org === undefined || account === undefined || risk === undefined) {
+        [org, account, risk] = await Promise.all([
+          org !== undefined ? org : deps.orgs.get(key.org_id).catch((e: unknown) => unavailable(deps, 'store', e, requestId)),
+          account !== undefined ? account : deps.accounts.get(key.account_id).catch((e: unknown) => unavailable(deps, 'store', e, requestId)),
+          risk !== undefined
+            ? risk
+            : deps.risk.get(key.account_id).catch((e: unknown) => (deps.config.on_unavailable.risk === 'open' ? degraded(deps, 'risk', e, requestId) : unavailable(deps, 'risk', e, requestId))),
+        ]);
+      }
       if (!account || account.status !== 'active') throw new Refusal('authentication', 'This API key is not valid.', 'block', 'auth.account_deleted');
       const info = ip ? safeLookup(deps.intel, ip) : undefined;
       if (info?.country) ev.country = info.country;
       if (info?.asn !== undefined) ev.asn = info.asn;
-      const action = deps.enforcement.strongest(
-        [
-          { kind: 'key', id: key.key_id },
-          { kind: 'account', id: key.account_id },
-          { kind: 'org', id: key.org_id },
-          { kind: 'cluster', id: risk?.cluster_id },
-          { kind: 'end_user', id: parsed.endUserId ? `${key.org_id}:${parsed.endUserId}` : undefined },
-        ],
-        started,
-      );
-      const ctx: RequestContext = {
-        api: route.api,
-        endpoint: route.endpoint,
-        model: parsed.model,
-        stream: parsed.stream,
-        ...(parsed.endUserId ? { end_user_id: parsed.endUserId } : {}),
-        client: {
-          ...(ip ? { ip } : {}),
-          ...(info?.country ? { country: info.country } : {}),
-          ...(info?.asn !== undefined ? { asn: info.asn } : {}),
-          network_type: info?.network_type ?? 'unknown',
-          anonymizers: info?.anonymizers ?? [],
-          labels: info?.labels ?? [],
-        },
-        ...(org
-          ? {
-              org: {
-                id: org.org_id,
-                ...(org.declared_country ? { declared_country: org.declared_country } : {}),
-                ...(org.payment_country ? { payment_country: org.payment_country } : {}),
-                ...(org.declared_use ? { declared_use: org.declared_use } : {}),
-                verification: org.verification,
-                screening: org.screening?.status ?? 'unscreened',
-                screening_entities: org.screening?.hits.map((h) => h.entity_id) ?? [],
-              },
-            }
-          : {}),
-        account: {
-          id: key.account_id,
-          risk: risk?.risk ?? 0,
-          labels: risk?.labels ?? [],
-          cluster_id: risk?.cluster_id ?? null,
-          attributed_entity: risk?.attributed_entity ?? null,
-        },
-        key: { id: key.key_id },
-        ...(action ? { enforcement: { decision: action.decision, action_id: action.action_id, reason: action.reason } } : {}),
+      // No action in force anywhere (the usual case): no subject list to build and look up.
+      const action =
+        deps.enforcement.size() === 0
+          ? undefined
+          : deps.enforcement.strongest(
+              [
+                { kind: 'key', id: key.key_id },
+                { kind: 'account', id: key.account_id },
+                { kind: 'org', id: key.org_id },
+                { kind: 'cluster', id: risk?.cluster_id },
+                { kind: 'end_user', id: parsed.endUserId ? `${key.org_id}:${parsed.endUserId}` : undefined },
+              ],
+              started,
+            );
+      // Built by assignment in the order the fields have always had (no object spreads: each
+      // spread copies through the runtime and leaves the object with a slow shape).
+      const client: RequestContext['client'] = {} as RequestContext['client'];
+      if (ip) client.ip = ip;
+      if (info?.country) client.country = info.country;
+      if (info?.asn !== undefined) client.asn = info.asn;
+      client.network_type = info?.network_type ?? 'unknown';
+      client.anonymizers = info?.anonymizers ?? [];
+      client.labels = info?.labels ?? [];
+      const ctx: RequestContext = { api: route.api, endpoint: route.endpoint, model: parsed.model, stream: parsed.stream } as RequestContext;
+      if (parsed.endUserId) ctx.end_user_id = parsed.endUserId;
+      ctx.client = client;
+      if (org) ctx.org = orgContext(org);
+      ctx.account = {
+        id: key.account_id,
+        risk: risk?.risk ?? 0,
+        labels: risk?.labels ?? [],
+        cluster_id: risk?.cluster_id ?? null,
+        attributed_entity: risk?.attributed_entity ?? null,
       };
+      ctx.key = { id: key.key_id };
+      if (action) ctx.enforcement = { decision: action.decision, action_id: action.action_id, reason: action.reason };
       const decision = deps.policy().decide(ctx);
       ev.decision = decision.decision;
       ev.decision_rule = decision.rule;
@@ -380,11 +416,12 @@ export function createProxyHandler(deps: ProxyDeps) {
       const tracker = dialect.createStreamTracker(route.endpoint, { stripUsageChunk: prep.stripUsageChunk });
       const markers = TERMINAL_MARKERS[route.endpoint];
       let held: Buffer | null = null;
-      const forward = async (out: Buffer | null) => {
-        if (!out || out.length === 0) return;
+      /** Passes on what the tracker released; false when the client's socket is full (wait for 'drain'). */
+      const forward = (out: Buffer | null): boolean => {
+        if (!out || out.length === 0) return true;
         if (held) {
           held = Buffer.concat([held, out]);
-          return;
+          return true;
         }
         let at = -1;
         if (markers) {
@@ -396,16 +433,13 @@ export function createProxyHandler(deps: ProxyDeps) {
         if (at >= 0) {
           held = out.subarray(at);
           out = out.subarray(0, at);
-          if (out.length === 0) return;
+          if (out.length === 0) return true;
         }
-        if (!res.write(out) && !res.destroyed) await waitDrain(res);
+        return res.write(out) || res.destroyed;
       };
       try {
-        for await (const chunk of upRes.body) {
-          if (clientGone) break;
-          await forward(tracker.push(chunk as Buffer));
-        }
-        await forward(tracker.end());
+        await relay(upRes.body, (chunk) => (clientGone ? null : forward(tracker.push(chunk))), res);
+        if (!forward(tracker.end())) await waitDrain(res);
       } catch (err) {
         if (!clientGone) {
           deps.metrics.upstreamErrors.labels(isTimeout(err) ? 'timeout' : 'stream').inc();
@@ -676,6 +710,54 @@ export function errSummary(err: unknown): { name: string; message: string; code?
     return { name: err.name, message: err.message, ...(code ? { code } : {}) };
   }
   return { name: 'unknown', message: String(err) };
+}
+
+/**
+ * Reads an upstream body with 'data' events, as a `for await` loop over it did but without an
+ * async iterator's promise and bookkeeping per chunk. `onChunk` returns false when the client
+ * is full (the body pauses until the client drains) and null to stop (the client went away:
+ * the body is destroyed, as leaving the loop did). Resolves at the body's end; rejects with its
+ * error, with what `onChunk` threw, or when it closes before its end.
+ */
+function relay(body: Readable, onChunk: (chunk: Buffer) => boolean | null, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      body.off('data', onData);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      let ok: boolean | null;
+      try {
+        ok = onChunk(chunk);
+      } catch (e) {
+        body.destroy();
+        finish(e);
+        return;
+      }
+      if (ok === null) {
+        body.destroy();
+        finish();
+      } else if (!ok) {
+        body.pause();
+        void waitDrain(res).then(() => {
+          if (!done) body.resume();
+        });
+      }
+    };
+    // The listeners other than 'data' stay: after the end they do nothing, and an 'error'
+    // emitted late must still find a listener.
+    body.on('data', onData);
+    body.on('end', () => finish());
+    body.on('error', (e: Error) => finish(e));
+    // (The error is made only when it is needed: an Error captures a stack trace.)
+    body.on('close', () => {
+      if (!done) finish(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
+  });
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {

@@ -305,8 +305,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   let closed = false;
 
   const eventWrites = new GroupCommit(db, 'event store');
+  /** The event's time in epoch ms; the field name for the error is built only when it is needed. */
+  const eventMs = (e: UsageEvent): number => {
+    const ms = Date.parse(e.ts);
+    return Number.isNaN(ms) ? timeMs(e.ts, `event ${e.event_id} ts`) : ms;
+  };
   const insertOne = (e: UsageEvent): number =>
-    e.account_id !== undefined && deleted.has(e.account_id) ? 0 : s.insertEvent.run(toPositional(EVENT_COLUMNS, e, timeMs(e.ts, `event ${e.event_id} ts`))).changes;
+    e.account_id !== undefined && deleted.has(e.account_id) ? 0 : s.insertEvent.run(toPositional(EVENT_COLUMNS, e, eventMs(e))).changes;
 
   const appendTx = db.transaction((events: UsageEvent[]) => {
     let added = 0;
@@ -485,7 +490,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       return events.length === 0 ? 0 : appendTx(events);
     },
     recordEvent(event) {
-      return eventWrites.enqueue(() => insertOne(event)).then(() => undefined);
+      return eventWrites.enqueue(() => void insertOne(event));
     },
     async listEvents(q) {
       const { sql, params } = eventWhere(q);
