@@ -111,7 +111,16 @@ function errorBody(kind: ErrorKind, message: string, requestId?: string): Record
 }
 
 /** RFC 3339 to the second, as Anthropic sends its reset times. */
-const rfc3339 = (ms: number) => new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/** The reset time to the second; the last two formatted are kept (the minute's reset is the same for every request in it). */
+const rfc3339Memo: [number, string][] = [];
+const rfc3339 = (ms: number): string => {
+  const sec = Math.ceil(ms / 1000);
+  for (const [s, text] of rfc3339Memo) if (s === sec) return text;
+  const text = new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+  rfc3339Memo.unshift([sec, text]);
+  if (rfc3339Memo.length > 2) rfc3339Memo.pop();
+  return text;
+};
 
 function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   const h: Record<string, string> = {};

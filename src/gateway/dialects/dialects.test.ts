@@ -163,6 +163,12 @@ describe('rate-limit headers', () => {
     });
   });
 
+  it('Anthropic: the reset times stay right when they change from request to request (memoized formatting)', () => {
+    const at = (resetAt: number) => anthropicDialect.rateLimitHeaders({ requests: { limit: 1, remaining: 1, resetAt } }, now)['anthropic-ratelimit-requests-reset'];
+    const times = [state.requests.resetAt, state.requests.resetAt + 1, state.requests.resetAt + 1000, state.requests.resetAt, now + 6 * 60_000, state.requests.resetAt + 999, state.requests.resetAt + 60_000];
+    for (const t of [...times, ...times.reverse()]) expect(at(t)).toBe(new Date(Math.ceil(t / 1000) * 1000).toISOString().replace('.000Z', 'Z'));
+  });
+
   it('OpenAI: limit, remaining and a duration until reset', () => {
     expect(openaiDialect.rateLimitHeaders(state, now)).toEqual({
       'x-ratelimit-limit-requests': '60',
