@@ -164,7 +164,8 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
     const run: PartitionRun = { partition: p, lease, engine, keysOf, committed, buffer: [], timer: undefined, chain: Promise.resolve(), consumer: undefined, stopped: false };
     runs.set(p, run);
     m.committed.set({ partition: String(p) }, committed);
-    run.consumer = bus.consumePartition(o.group, p, async (d) => receive(run, d), { batch: o.batchSize, startAfterSeq: committed });
+    // Room for two batches: the next one is fetched while the current one commits.
+    run.consumer = bus.consumePartition(o.group, p, async (d) => receive(run, d), { batch: 2 * o.batchSize, startAfterSeq: committed });
     m.owned.set(runs.size);
     log.info({ partition: p, committed, accounts: keysOf.size, epoch: lease.epoch }, 'worker took partition');
   }
@@ -203,12 +204,16 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
     const seq = Math.max(run.committed, ahead[ahead.length - 1]!.seq);
     const touched = new Set<string>();
     try {
-      for (const d of ahead) {
-        const acc = d.data.account_id;
-        if (acc && !run.engine.accounts.has(acc) && !erased.has(acc)) {
-          const a = await accountOf(acc);
-          if (a) run.engine.accounts.set(acc, a);
-        }
+      // Accounts not seen yet: each looked up once per batch, a few at a time (not one query per
+      // event in turn; an unknown account is looked up again in a later batch).
+      const unseen = [...new Set(ahead.map((d) => d.data.account_id).filter((acc): acc is string => !!acc && !run.engine.accounts.has(acc) && !erased.has(acc)))];
+      for (let i = 0; i < unseen.length; i += 4) {
+        await Promise.all(
+          unseen.slice(i, i + 4).map(async (acc) => {
+            const a = await accountOf(acc);
+            if (a) run.engine.accounts.set(acc, a);
+          }),
+        );
       }
       const events = ahead.map((d) => ({ event_id: d.data.event_id ?? d.id, ts_ms: Date.parse(d.data.ts) || 0 }));
       const r = await state.commit(run.lease, {
@@ -256,8 +261,9 @@ export async function startDetectionWorker(o: DetectionWorkerOptions): Promise<D
       void restartPartition(run, lost);
       return;
     }
-    // Acked after the commit; a lost ack only means a redelivery at or below the position.
-    await Promise.all(batch.map((d) => d.ack().catch(() => undefined)));
+    // Acked after the commit, each delivery explicitly but with one confirmed round trip for the
+    // batch; a lost ack only means a redelivery at or below the position.
+    await bus.ackBatch(batch).catch(() => undefined);
   }
 
   async function stopPartition(run: PartitionRun, release: boolean): Promise<void> {

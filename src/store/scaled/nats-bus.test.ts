@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isWardenError } from '../../core/index.js';
 import { busContract, type TestMessage } from '../contract/bus.contract.js';
 import { sleep, uid, waitFor } from '../contract/fixtures.js';
-import { openNatsBus, partitionOf, type NatsBus, type NatsBusOptions } from './nats-bus.js';
+import { openNatsBus, partitionOf, type NatsBus, type NatsBusOptions, type NatsDelivery } from './nats-bus.js';
 import { services, unreachable } from './services.js';
 
 // Short timings: the suite waits for redeliveries after nak, a thrown handler and a lease.
@@ -170,6 +170,45 @@ describe('NatsBus', () => {
     await waitFor(() => got.length === ns.length - 3, 'the deliveries after the position');
     expect(got).toEqual(ns.slice(3));
     await waitFor(async () => (await bus.groupPending(group)) === 0, 'nothing pending');
+  });
+
+  it('acks a batch with one confirmed round trip: every delivery of it is recorded when it resolves, no other', async () => {
+    const bus = await open({ partitions: 2, partitionKey: (m) => String(m.n) });
+    const group = uid('g');
+    const n = 600;
+    for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => bus.publish({ n: i + k, text: 'x' }, uid('m'))));
+    const held: NatsDelivery<TestMessage>[] = [];
+    // Both partitions' consumers: the batch's acks go to two consumers, confirmed per consumer.
+    opened.push(bus.consume(group, async (d) => void held.push(d as NatsDelivery<TestMessage>), { batch: n }));
+    await waitFor(() => held.length === n, 'every delivery held unsettled');
+    expect(await bus.groupPending(group)).toBe(n);
+    // All but the 50 highest sequences of partition 0's subject, in the order received.
+    const p0 = held.filter((d) => partitionOf(String(d.data.n), 2) === 0).sort((a, b) => a.seq - b.seq);
+    const keep = new Set(p0.slice(-50));
+    const batch = held.filter((d) => !keep.has(d));
+    // Read right after it resolves, on another connection (not queued behind the acks on the
+    // bus's own): the unconfirmed acks were handled before the confirmed one was answered.
+    const nc = await connect({ servers: services.natsServers });
+    opened.push({ close: () => nc.close() });
+    const jsm = await jetstreamManager(nc);
+    const ackPending = async () => {
+      let t = 0;
+      for (const p of [0, 1]) t += (await jsm.consumers.info(bus.stream, `${group}_p${p}`)).num_ack_pending;
+      return t;
+    };
+    await bus.ackBatch(batch);
+    expect(await ackPending()).toBe(50);
+    expect(await bus.groupPending(group)).toBe(50);
+    // Settled once: acking the same deliveries again sends nothing, and a nak of one is ignored.
+    await bus.ackBatch(batch);
+    await batch[0]!.nak();
+    expect(await bus.groupPending(group)).toBe(50);
+    // The 50 left out are still the consumer's to settle (explicit acks: nothing acked them).
+    await sleep(200);
+    expect(await bus.groupPending(group)).toBe(50);
+    await bus.ackBatch([...keep]);
+    expect(await bus.groupPending(group)).toBe(0);
+    await expect(bus.ackBatch([{ ...held[0]! }])).rejects.toThrow(/not handed out by this bus/);
   });
 
   it('fails with the address it tried when NATS is unreachable', async () => {

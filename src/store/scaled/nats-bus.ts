@@ -13,7 +13,9 @@
  * - **Verbs**: `ack` → `+ACK`, `nak(delay)` → `-NAK {"delay": ns}`, `term(reason)` → the
  *   message is first copied to `<subjectPrefix>._parked.<group>` with its reason (so `parked`
  *   can list it), then `+TERM`. Each verb is a request the server answers, so it has been
- *   recorded when its promise resolves. `attempt` is JetStream's delivery count.
+ *   recorded when its promise resolves. `attempt` is JetStream's delivery count. `ackBatch`
+ *   acks many deliveries with one such request per consumer (the others' `+ACK`s are sent
+ *   unanswered before it; acks stay explicit, never `AckPolicy.All`).
  * - **Flow**: each consumer pulls at most `batch` minus its unsettled deliveries, so it never
  *   holds more than `batch` (JetStream's pull requests, not `max_ack_pending`, which is shared
  *   by the group). A delivery left unsettled is redelivered after `ackWaitMs`.
@@ -94,6 +96,17 @@ export interface NatsBus<T> extends EventBus<T> {
     handle: (d: NatsDelivery<T>) => Promise<void>,
     opts?: { batch?: number; startAfterSeq?: number },
   ): Consumer;
+  /**
+   * Acks deliveries of this bus with one round trip per consumer instead of one per delivery:
+   * every `+ACK` but the last of each consumer is sent without a reply, and the last is a request
+   * the server answers after it has handled the earlier ones (a consumer handles its acks in the
+   * order they arrive on the connection), so all of them are recorded when the promise resolves.
+   * Each delivery is still acked on its own (explicit acks): no delivery is acked that is not in
+   * `deliveries`. Deliveries already settled are skipped. When the server does not answer, the
+   * promise rejects and the deliveries stay unsettled (`ack` may be tried again; acking twice is
+   * harmless).
+   */
+  ackBatch(deliveries: readonly NatsDelivery<T>[]): Promise<void>;
   /** The last stream sequence stored on a partition's subject (0 when it has none). */
   lastSeq(partition: number): Promise<number>;
   /**
@@ -114,6 +127,7 @@ const SUBJECT_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const ns = (ms: number) => Math.round(ms * 1_000_000);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const ACK = enc.encode('+ACK');
 
 function positive(name: string, v: number | undefined, dflt: number, min = 0): number {
   const x = v ?? dflt;
@@ -287,6 +301,19 @@ export async function openNatsBus<T>(opts: NatsBusOptions<T>): Promise<NatsBus<T
 
   const consumers = new Set<{ close(): Promise<void> }>();
   let closed = false;
+  /** What `ackBatch` needs of a delivery handed out by this bus. */
+  interface Ackable {
+    m: JsMsg;
+    /** The durable consumer it came from (acks are confirmed per consumer). */
+    consumer: string;
+    /** Takes the verb (false when it was used already). */
+    claim(): boolean;
+    /** Gives the verb back (the server did not confirm). */
+    unclaim(): void;
+    /** Recorded: frees the flow-control slot and remembers the sequence. */
+    settled(): void;
+  }
+  const ackables = new WeakMap<object, Ackable>();
 
   async function settle(m: JsMsg, payload: string): Promise<void> {
     const reply = (m as unknown as { reply?: string }).reply;
@@ -458,6 +485,16 @@ export async function openNatsBus<T>(opts: NatsBusOptions<T>): Promise<NatsBus<T
               markDone(m.seq);
             })(),
         };
+        ackables.set(delivery, {
+          m,
+          consumer: durableName(group, p),
+          claim: () => (verbUsed ? false : (verbUsed = true)),
+          unclaim: () => void (verbUsed = false),
+          settled: () => {
+            markDone(m.seq);
+            release();
+          },
+        });
         track(
           (async () => {
             try {
@@ -553,6 +590,39 @@ export async function openNatsBus<T>(opts: NatsBusOptions<T>): Promise<NatsBus<T
         throw new ConfigError('CONFIG_INVALID', `bus startAfterSeq: expected an integer ≥ 0, got ${start}.`);
       }
       return startConsumer(group, [partition], handle, o?.batch, start);
+    },
+
+    async ackBatch(deliveries) {
+      const all = deliveries.map((d) => {
+        const a = ackables.get(d);
+        if (!a) throw new ConfigError('CONFIG_INVALID', `bus.ackBatch: delivery ${d.id} was not handed out by this bus.`);
+        return a;
+      });
+      const byConsumer = new Map<string, Ackable[]>();
+      for (const a of all) {
+        if (!a.claim()) continue;
+        let list = byConsumer.get(a.consumer);
+        if (!list) byConsumer.set(a.consumer, (list = []));
+        list.push(a);
+      }
+      await Promise.all(
+        [...byConsumer.values()].map(async (list) => {
+          const last = list[list.length - 1]!;
+          try {
+            // Written to the connection in this order; the server answers the last one after the others.
+            for (const a of list) {
+              if (a === last) break;
+              const reply = (a.m as unknown as { reply?: string }).reply;
+              if (reply) nc.publish(reply, ACK);
+            }
+            await settle(last.m, '+ACK');
+          } catch (err) {
+            for (const a of list) a.unclaim();
+            throw err;
+          }
+          for (const a of list) a.settled();
+        }),
+      );
     },
 
     async lastSeq(partition) {
