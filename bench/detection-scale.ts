@@ -3,9 +3,15 @@
  * `warden simulate`), for the scale target: wall time, events per second, peak memory, and the
  * same run's read + JSON.parse pass over the events file as the side-by-side baseline.
  *
- *   node --import tsx bench/detection-scale.ts --dir DIR
+ *   node --max-old-space-size=4096 --import tsx bench/detection-scale.ts --dir DIR [--no-baseline]
+ *
+ * Peak memory is the process's high-water resident set (VmHWM from /proc/self/status, which
+ * includes the baseline pass; `process.resourceUsage().maxRSS` elsewhere) besides the sampled
+ * heap. Progress goes to stderr with the time and RSS of each phase, so a crash shows where.
+ * The baseline runs first: its own peak is printed separately so the two can be told apart.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -13,34 +19,104 @@ import { parseArgs } from 'node:util';
 import { analyze } from '../src/detection/index.js';
 import { openIpIntel } from '../src/intel/index.js';
 
-const { values } = parseArgs({ options: { dir: { type: 'string' } } });
+const { values } = parseArgs({ options: { dir: { type: 'string' }, 'no-baseline': { type: 'boolean', default: false } } });
 if (!values.dir) throw new Error('give --dir DIR: a world directory with accounts.jsonl and events.jsonl (or .gz)');
 const pick = (base: string): string => (existsSync(join(values.dir!, `${base}.jsonl`)) ? join(values.dir!, `${base}.jsonl`) : join(values.dir!, `${base}.jsonl.gz`));
 const eventsFile = pick('events');
 const intel = openIpIntel();
 
+/** High-water and current resident set in bytes (Linux /proc; maxRSS elsewhere). */
+const rss = (): { hwm: number; now: number } => {
+  try {
+    const s = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
+    return { hwm: kb('VmHWM'), now: kb('VmRSS') };
+  } catch {
+    return { hwm: process.resourceUsage().maxRSS * 1024, now: process.memoryUsage().rss };
+  }
+};
+const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const t00 = performance.now();
+const log = (msg: string): void => {
+  const m = rss();
+  process.stderr.write(`[${((performance.now() - t00) / 1000).toFixed(1)} s] ${msg}  rss ${mb(m.now)} (peak ${mb(m.hwm)}) heap ${mb(process.memoryUsage().heapUsed)}\n`);
+};
+log(`events file ${eventsFile} (${mb(statSync(eventsFile).size)})`);
+
+/** CPU seconds (user + system, all threads) of this process since `c0`: on a shared machine the
+ * wall time also counts waiting for a core, the CPU time does not. */
+const cpuS = (c0: NodeJS.CpuUsage): number => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
+let c = process.cpuUsage();
 let t = performance.now();
 let lines = 0;
-const raw = createReadStream(eventsFile);
-for await (const line of createInterface({ input: eventsFile.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity })) {
-  JSON.parse(line);
-  lines++;
+let readCpu = NaN;
+let readS = NaN;
+if (!values['no-baseline']) {
+  const raw = createReadStream(eventsFile);
+  for await (const line of createInterface({ input: eventsFile.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity })) {
+    JSON.parse(line);
+    if (++lines % 2_000_000 === 0) log(`baseline ${fmt(lines)} lines`);
+  }
+  readS = (performance.now() - t) / 1000;
+  readCpu = cpuS(c);
+  log(`baseline done: ${fmt(lines)} lines in ${readS.toFixed(1)} s`);
 }
-const readS = (performance.now() - t) / 1000;
+const baselinePeak = rss().hwm;
 
 let peakHeap = 0;
-const timer = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
+let peakRss = 0;
+const timer = setInterval(() => {
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  peakRss = Math.max(peakRss, rss().now);
+}, 250);
+c = process.cpuUsage();
 t = performance.now();
-const r = await analyze({ accountsFile: pick('accounts'), eventsFile, outDir: join(values.dir, 'detection-out'), intel });
+// analyze reports 'accounts' along the way and once when the accounts are loaded, 'events' along
+// the way, 'clusters' when the events are done and 'write' when the verdicts are computed.
+const firstAt = new Map<string, number>();
+const lastAt = new Map<string, number>();
+let lastPhase = '';
+const r = await analyze({
+  accountsFile: pick('accounts'),
+  eventsFile,
+  outDir: join(values.dir, 'detection-out'),
+  intel,
+  onProgress: (p) => {
+    const now = performance.now();
+    if (!firstAt.has(p.phase)) firstAt.set(p.phase, now);
+    lastAt.set(p.phase, now);
+    if (p.phase !== lastPhase) log(`phase ${p.phase}: ${fmt(p.accounts)} accounts, ${fmt(p.events)} events`);
+    else if (p.phase === 'events' && p.events % 1_000_000 === 0) log(`events ${fmt(p.events)}`);
+    lastPhase = p.phase;
+  },
+});
 const s = (performance.now() - t) / 1000;
+const analyzeCpu = cpuS(c);
+const tEnd = performance.now();
+const accEnd = lastAt.get('accounts') ?? t;
+const evEnd = firstAt.get('clusters') ?? tEnd;
+const clEnd = firstAt.get('write') ?? tEnd;
+const phases = [`read accounts ${((accEnd - t) / 1000).toFixed(1)} s`, `events ${((evEnd - accEnd) / 1000).toFixed(1)} s`, `finish (scores, clusters) ${((clEnd - evEnd) / 1000).toFixed(1)} s`, `write verdicts ${((tEnd - clEnd) / 1000).toFixed(1)} s`];
 clearInterval(timer);
-const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const end = rss();
+log('done');
+// For bench/duckdb-aggregates.ts (the ratio) and the record.
+writeFileSync(
+  join(values.dir, 'detection-scale.json'),
+  JSON.stringify({ analyze_seconds: s, analyze_cpu_seconds: analyzeCpu, baseline_cpu_seconds: readCpu, events: r.summary.events, accounts: r.summary.accounts, vm_hwm_bytes: end.hwm, peak_heap_bytes: peakHeap, baseline_seconds: readS, finished_at: new Date().toISOString(), load_average: loadavg() }) + '\n',
+);
 process.stdout.write(
   [
     `${fmt(r.summary.accounts)} accounts, ${fmt(r.summary.events)} events (skipped ${r.summary.skipped_lines}; degraded: ${r.summary.degraded_detectors.join('; ') || 'none'})`,
-    `baseline read + JSON.parse: ${readS.toFixed(1)} s (${fmt(lines / readS)} lines/s)`,
-    `analyze: ${s.toFixed(1)} s (${fmt(r.summary.events / s)} events/s, ${(s / readS).toFixed(1)}× the baseline), ${fmt(r.flagged)} flagged, ${fmt(r.clusters)} clusters`,
-    `peak heap ${(peakHeap / 1e6).toFixed(0)} MB, max RSS ${(process.resourceUsage().maxRSS / 1e3).toFixed(0)} MB`,
-    `per 1M accounts / 10M events at these rates: ${((10_000_000 / r.summary.events) * s / 60).toFixed(1)} min; heap ≈ ${((peakHeap / Math.max(1, r.summary.accounts)) * 1e6 / 1e9).toFixed(1)} GB if it scales with accounts`,
+    values['no-baseline'] ? 'baseline read + JSON.parse: not run (--no-baseline)' : `baseline read + JSON.parse: ${readS.toFixed(1)} s wall, ${readCpu.toFixed(1)} s CPU (${fmt(lines / readS)} lines/s wall), peak RSS after it ${mb(baselinePeak)}`,
+    `analyze: ${s.toFixed(1)} s wall (${fmt(r.summary.events / s)} events/s${values['no-baseline'] ? '' : `, ${(s / readS).toFixed(1)}× the baseline`}), ${analyzeCpu.toFixed(1)} s CPU (${fmt(r.summary.events / analyzeCpu)} events per CPU-second${values['no-baseline'] ? '' : `, ${(analyzeCpu / readCpu).toFixed(1)}× the baseline`})`,
+    `${fmt(r.flagged)} flagged, ${fmt(r.clusters)} clusters; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${cpus().length} cores`,
+    `analyze phases: ${phases.join(', ')}`,
+    `peak heap ${mb(peakHeap)} (sampled every 250 ms), peak RSS during analyze ${mb(peakRss)} (sampled), process VmHWM ${mb(end.hwm)}`,
+    `verdicts file ${r.verdictsFile} (${mb(statSync(r.verdictsFile).size)})`,
   ].join('\n') + '\n',
 );

@@ -8,6 +8,13 @@
  *
  * `--real` samples networks from the real databases (src/intel); the default uses the small
  * fixture sampler so the run measures the simulator, not the database load.
+ *
+ * `--content features` writes events as a gateway does without raw-text retention
+ * (docs/interchange.md): each event carries `features` (prompt features v1 of the simulated
+ * prompt and system text: the scenario's `content: features`) and no `prompt`/`system`.
+ * `--content raw` writes the text itself; the default `none` writes neither. With content the
+ * simulator also generates the text, so those runs are slower than `none`.
+ * `--no-baseline` skips the side-by-side write baseline (to generate a world only).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +23,17 @@ import { parseArgs } from 'node:util';
 import { fixtureSampler, LineWriter, parseScenario, simulate, type SimSampler } from '../src/sim/index.js';
 
 const { values } = parseArgs({
-  options: { accounts: { type: 'string', default: '50000' }, real: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    accounts: { type: 'string', default: '50000' },
+    real: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    content: { type: 'string', default: 'none' },
+    'no-baseline': { type: 'boolean', default: false },
+  },
 });
 const n = Number(values.accounts);
+const contentMode = values.content;
+if (contentMode !== 'none' && contentMode !== 'raw' && contentMode !== 'features') throw new Error('--content is none, raw or features');
 const out = values.out ?? mkdtempSync(join(tmpdir(), 'warden-bench-'));
 
 const scenario = parseScenario({
@@ -26,7 +41,7 @@ const scenario = parseScenario({
   seed: 1,
   start: '2026-03-02T00:00:00Z',
   days: 7,
-  content: 'none',
+  content: contentMode,
   watchlist: { entities: [{ id: 'example-conglomerate', name: 'Example Conglomerate Group Holding Ltd', kind: 'competitor', asns: [64500] }] },
   custom_networks: [{ label: 'entity-cloud:example-conglomerate', cidrs: ['203.0.113.0/24'], asns: [64500], country: 'CN' }],
   pools: { resi: { countries: ['US', 'GB', 'DE', 'BR', 'IN'], network_types: ['residential', 'mobile'], size: Math.max(100, Math.round(n / 50)) } },
@@ -62,6 +77,15 @@ const res = await simulate(scenario, join(out, 'world'), {
 });
 const simS = (performance.now() - t0) / 1000;
 
+const mb = (b: number) => (b / 1e6).toFixed(0);
+console.log(`accounts ${res.accounts}  events ${res.events}  bytes ${mb(res.bytes)} MB  content ${contentMode}`);
+console.log(`simulate        ${simS.toFixed(1)} s  ${(res.events / simS).toFixed(0)} events/s`);
+if (values['no-baseline']) {
+  console.log(`heap: peak ${mb(peakHeap)} MB; max RSS ${mb(process.resourceUsage().maxRSS * 1e3)} MB`);
+  if (!values.out) rmSync(out, { recursive: true, force: true });
+  process.exit(0);
+}
+
 // Baseline: serialise and write the same number of event-like lines with the same writer.
 const t1 = performance.now();
 const w = new LineWriter(join(out, 'baseline.jsonl'));
@@ -75,9 +99,6 @@ for (let i = 0; i < res.events; i++) {
 await w.close();
 const baseS = (performance.now() - t1) / 1000;
 
-const mb = (b: number) => (b / 1e6).toFixed(0);
-console.log(`accounts ${res.accounts}  events ${res.events}  bytes ${mb(res.bytes)} MB`);
-console.log(`simulate        ${simS.toFixed(1)} s  ${(res.events / simS).toFixed(0)} events/s`);
 console.log(`baseline write  ${baseS.toFixed(1)} s  ${(res.events / baseS).toFixed(0)} lines/s`);
 console.log(`ratio simulate / baseline: ${(simS / baseS).toFixed(2)}`);
 console.log(`heap: peak ${mb(peakHeap)} MB, ${((peakHeap - heap0) / res.accounts).toFixed(0)} bytes per account above the start; rss ${mb(process.memoryUsage().rss)} MB`);

@@ -271,8 +271,12 @@ export const Scenario = z
     days: z.number().positive().max(366),
     /** Model release times: evaluators and distillers surge after them. */
     releases: z.array(z.iso.datetime({ offset: true })).default([]),
-    /** `raw` writes `prompt`/`system`; `none` writes no content (for scale runs). */
-    content: z.enum(['raw', 'none']).default('raw'),
+    /**
+     * `raw` writes `prompt`/`system`; `features` writes what a gateway does without raw-text
+     * retention, the prompt features (`features`, v1) of that text and not the text; `none` writes
+     * no content (for scale runs of the simulator itself).
+     */
+    content: z.enum(['raw', 'features', 'none']).default('raw'),
     models: z
       .strictObject({
         messages: z.array(z.string()).min(1).default(['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1']),

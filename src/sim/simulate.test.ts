@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Watchlist } from '../core/index.js';
+import { extractFeatures, Watchlist, type UsageEvent } from '../core/index.js';
 import { fixtureSampler } from './fixture-sampler.js';
 import { loadScenario, parseScenario } from './scenario.js';
 import { simulate, type SimProgress } from './simulate.js';
@@ -68,6 +68,25 @@ describe('simulate', () => {
     expect(sha(ra.files.accounts)).toBe(sha(rb.files.accounts));
     expect(sha(ra.files.truth)).toBe(sha(rb.files.truth));
     expect(sha(rc.files.events)).not.toBe(sha(ra.files.events));
+  });
+
+  it('writes prompt features instead of the text with content: features, the same features the text gives', async () => {
+    const s = shortDemo(1);
+    const raw = await simulate(s, tempDir('warden-raw-'), { sampler: fixtureSampler() });
+    const feat = await simulate({ ...s, content: 'features' }, tempDir('warden-feat-'), { sampler: fixtureSampler() });
+    const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as UsageEvent);
+    const a = lines(raw.files.events);
+    const b = lines(feat.files.events);
+    expect(b.length).toBe(a.length);
+    expect(b.length).toBeGreaterThan(500);
+    for (let i = 0; i < a.length; i++) {
+      const { prompt, system, ...rest } = a[i]!;
+      expect(b[i]!.prompt).toBeUndefined();
+      expect(b[i]!.system).toBeUndefined();
+      // Everything else is the same event; the features are the text's own.
+      expect({ ...b[i]!, features: undefined }).toEqual({ ...rest, features: undefined });
+      expect(b[i]!.features).toEqual(extractFeatures({ system: system ?? '', lastUser: prompt ?? '', turns: a[i]!.turns ?? 1, tools: a[i]!.tools ?? 0 }));
+    }
   });
 
   it('reports progress through to done', async () => {

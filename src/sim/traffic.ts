@@ -4,7 +4,7 @@
  * Poisson process shaped by local working hours, weekdays and release surges (drawn by
  * thinning), and each session sends a geometric number of requests a few seconds apart.
  */
-import type { UsageEvent, Endpoint } from '../core/index.js';
+import { extractFeatures, type UsageEvent, type Endpoint, type PromptFeaturesV1 } from '../core/index.js';
 import type { Corpus, Prompt } from './corpus.js';
 import type { Egress } from './networks.js';
 import { hash32, Rng } from './rng.js';
@@ -112,6 +112,23 @@ function estimateTokens(s: string): number {
   return Math.ceil((s.length - cjk) / 4 + cjk / 1.4);
 }
 
+/**
+ * The prompt features a gateway would record for this text (`content: features`): the simulator
+ * reuses its texts, so each (system, prompt, turns, tools) is extracted once (the cache is
+ * bounded; a hit is the same object as a fresh extraction, shared read-only by the events).
+ */
+const featureCache = new Map<string, PromptFeaturesV1>();
+function featuresOf(system: string, prompt: string, turns: number, tools: number): PromptFeaturesV1 {
+  const key = `${turns}\u0000${tools}\u0000${system}\u0000${prompt}`;
+  let f = featureCache.get(key);
+  if (f === undefined) {
+    if (featureCache.size >= 200_000) featureCache.clear();
+    f = extractFeatures({ system, lastUser: prompt, turns, tools });
+    featureCache.set(key, f);
+  }
+  return f;
+}
+
 /** The taxonomy walk of a corpus: subjects in name order, each subject's prompts in file order. */
 const sweepCache = new WeakMap<Corpus, Prompt[]>();
 function sweepOrder(c: Corpus): Prompt[] {
@@ -190,7 +207,7 @@ export class Stream {
   }
 
   /** Produces the request at `this.next` and schedules the one after it. */
-  emit(eventId: string, content: 'raw' | 'none'): UsageEvent {
+  emit(eventId: string, content: 'raw' | 'features' | 'none'): UsageEvent {
     const p = this.plan;
     const r = this.rng;
     const ts = this.next;
@@ -244,6 +261,7 @@ export class Stream {
       tools,
       ...(content === 'raw' && system ? { system } : {}),
       ...(content === 'raw' ? { prompt: text } : {}),
+      ...(content === 'features' ? { features: featuresOf(system, text, turns, tools) } : {}),
     };
 
     // Schedule the next request.
