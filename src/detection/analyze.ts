@@ -189,7 +189,8 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   seen.clear();
   older.clear();
   progress('clusters');
-  const { accounts: verdicts, clusters } = engine.finish();
+  // Verdicts are made and written one at a time (a million of them need not be in memory).
+  const finishing = engine.finishing();
   progress('write');
   mkdirSync(opts.outDir, { recursive: true });
   const verdictsFile = join(opts.outDir, 'verdicts.json');
@@ -197,11 +198,12 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const summary: Verdicts['summary'] = { accounts, events: engine.eventCount, skipped_lines: skipped, degraded_detectors: engine.degradedDetectors() };
   await write(out, `{"generated_at":${JSON.stringify((opts.now?.() ?? new Date()).toISOString())},"summary":${JSON.stringify(summary)},"accounts":[\n`);
   let flagged = 0;
-  for (let i = 0; i < verdicts.length; i++) {
-    const v = verdicts[i]!;
+  let i = 0;
+  for (const v of finishing.accounts()) {
     if (v.recommended_action === 'step_up' || v.recommended_action === 'block') flagged++;
-    await write(out, (i > 0 ? ',\n' : '') + JSON.stringify(v));
+    await write(out, (i++ > 0 ? ',\n' : '') + JSON.stringify(v));
   }
+  const clusters = finishing.clusters();
   await write(out, '\n],"clusters":[\n');
   for (let i = 0; i < clusters.length; i++) await write(out, (i > 0 ? ',\n' : '') + JSON.stringify(clusters[i]));
   out.end('\n]}\n');
