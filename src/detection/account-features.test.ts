@@ -58,3 +58,22 @@ describe('account features moved between engines', () => {
     expect(isWardenError(err, 'VALIDATION')).toBe(true);
   });
 });
+
+describe('verdicts one at a time', () => {
+  it('finishing() yields the verdicts finish() returns, in the same order, and the same clusters', () => {
+    const intel = fakeIntel();
+    const build = () => {
+      const e = new DetectionEngine({ intel, autoEvaluate: false });
+      for (const id of ['acc_a', 'acc_b', 'acc_c']) e.addAccount({ ...account(id), payment_fingerprint: 'pf_shared', device_fingerprint: 'df_shared' });
+      for (const id of ['acc_a', 'acc_b', 'acc_c', 'acc_unregistered']) for (const ev of events(id, 0, 30)) e.ingest(ev);
+      return e;
+    };
+    const whole = build().finish();
+    const f = build().finishing();
+    const streamed = [...f.accounts()];
+    expect(streamed).toEqual(whole.accounts);
+    expect(streamed.map((v) => v.account_id)).toEqual(['acc_a', 'acc_b', 'acc_c', 'acc_unregistered']);
+    expect(f.clusters()).toEqual(whole.clusters);
+    expect(whole.clusters.length).toBeGreaterThan(0);
+  });
+});
