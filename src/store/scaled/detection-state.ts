@@ -16,7 +16,7 @@ import type {
 } from '../../core/index.js';
 import { ConflictError } from '../../core/index.js';
 import { checkBatch, checkLeaseArgs } from '../embedded/detection-state.js';
-import { checkSchemaName, ident, migrateComponent, poolFrom, q, unavailable, type PgConnectOptions, type PgMigration } from './pg.js';
+import { checkSchemaName, ident, migrateComponent, poolFrom, q, tx, unavailable, type PgConnectOptions, type PgMigration } from './pg.js';
 
 export const PG_DETECTION_MIGRATIONS: readonly PgMigration[] = [
   {
@@ -108,31 +108,7 @@ export async function openPostgresDetectionState(opts: PostgresDetectionStateOpt
       unavailable(err, pool);
     }
   };
-  const inTx = async <R>(fn: (c: pg.PoolClient) => Promise<R>): Promise<R> => {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      unavailable(err, pool);
-    }
-    // The server may end this session (idle_in_transaction_session_timeout): the failure reaches
-    // the caller through the query; the client's own 'error' event must not crash the process.
-    let broken: Error | undefined;
-    const onError = (e: Error) => void (broken = e);
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const r = await fn(client);
-      await client.query('COMMIT');
-      return r;
-    } catch (err) {
-      if (!broken) await client.query('ROLLBACK').catch(() => {});
-      unavailable(err, pool);
-    } finally {
-      client.off('error', onError);
-      client.release(broken ?? undefined);
-    }
-  };
+  const inTx = <R>(fn: (c: pg.PoolClient) => Promise<R>): Promise<R> => tx(pool, fn);
 
   return {
     async acquire(name, owner, now, ttlMs) {

@@ -105,24 +105,40 @@ export function unavailable(err: unknown, pool: pg.Pool): never {
   throw err;
 }
 
-/** Runs `fn` in a transaction on one client, rolling back on error. */
-export async function tx<R>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<R>): Promise<R> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (err) {
-    unavailable(err, pool);
-  }
-  try {
-    await client.query('BEGIN');
-    const r = await fn(client);
-    await client.query('COMMIT');
-    return r;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
+const isRetryable = (err: unknown) => ['40P01', '40001'].includes((err as { code?: string }).code ?? '');
+
+/**
+ * Runs `fn` in a transaction on one client, rolling back on error; a lost connection becomes
+ * `UnavailableError` (others are rethrown as they are). `retries`: run it again that many times
+ * when PostgreSQL aborts it for a deadlock or a serialisation failure. The server may end the
+ * session mid-transaction (idle_in_transaction_session_timeout): the failure reaches the caller
+ * through the query, the client's own 'error' event does not crash the process, and the broken
+ * client is not returned to the pool.
+ */
+export async function tx<R>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<R>, opts: { retries?: number } = {}): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      unavailable(err, pool);
+    }
+    let broken: Error | undefined;
+    const onError = (e: Error) => void (broken = e);
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const r = await fn(client);
+      await client.query('COMMIT');
+      return r;
+    } catch (err) {
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
+      if (attempt < (opts.retries ?? 0) && isRetryable(err)) continue;
+      unavailable(err, pool);
+    } finally {
+      client.off('error', onError);
+      client.release(broken ?? undefined);
+    }
   }
 }
 

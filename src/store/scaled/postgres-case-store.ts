@@ -30,7 +30,7 @@ import { ConflictError, NotFoundError, UnavailableError, isWardenError } from '.
 import { caseRules, checkAlert, checkCase, checkDisposition, checkNote, uniq } from '../embedded/case-store.js';
 import { timeMs } from '../embedded/sqlite.js';
 import { migratePostgres } from './migrations.js';
-import { checkSchemaName, ident, poolFrom, q, unavailable, type PgClient, type PgConnectOptions, type Queryable } from './pg.js';
+import { checkSchemaName, ident, poolFrom, q, tx, unavailable, type PgClient, type PgConnectOptions, type Queryable } from './pg.js';
 
 type Row = Record<string, unknown>;
 
@@ -58,8 +58,6 @@ export interface PostgresCaseStore extends CaseStore, AuditStore {
 const limitOf = (n: number | undefined, d: number) => (n === undefined ? d : n < 0 ? null : Math.floor(n));
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 /** Deadlock detected, serialization failure: the transaction may simply be run again. */
-const isRetryable = (err: unknown) => ['40P01', '40001'].includes((err as { code?: string }).code ?? '');
-
 const AUDIT_COLUMNS = [
   ['chain', 'text[]'],
   ['seq', 'bigint[]'],
@@ -132,28 +130,7 @@ export async function openPostgresCaseStore(opts: PostgresCaseStoreOptions): Pro
   };
 
   /** One transaction, run again (a few times) when PostgreSQL aborts it for a deadlock or serialisation failure. */
-  async function transaction<R>(fn: (c: PgClient) => Promise<R>): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      let client: PgClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        unavailable(err, pool);
-      }
-      try {
-        await client.query('BEGIN');
-        const r = await fn(client);
-        await client.query('COMMIT');
-        return r;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        if (attempt < 5 && isRetryable(err)) continue;
-        unavailable(err, pool);
-      } finally {
-        client.release();
-      }
-    }
-  }
+  const transaction = <R>(fn: (c: PgClient) => Promise<R>): Promise<R> => tx(pool, fn, { retries: 4 });
 
   const caseValues = (c: Case) => [
     t(c.case_id),
