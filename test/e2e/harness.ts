@@ -70,14 +70,14 @@ export interface HarnessOptions {
   audit?: Record<string, unknown>;
 }
 
-/** Cluster settings of one harness: its own schema, stream, subjects and Redis prefix. */
-function ownCluster() {
+/** Cluster settings of their own (schema, stream, subjects, Redis prefix) for one harness or several sharing them. */
+export function ownCluster(prefix = 'e2e') {
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
-  return { schema: `wt_e2e_${id}`, redis_prefix: `wte2e:${id}`, stream: `WTE2E_${id}`, subject_prefix: `wte2e.${id}`, partitions: 2 };
+  return { schema: `wt_${prefix}_${id}`, redis_prefix: `wt${prefix}:${id}`, stream: `WT${prefix.toUpperCase()}_${id}`, subject_prefix: `wt${prefix}.${id}`, partitions: 2 };
 }
 
 /** Drops what `ownCluster` made: the schema, the Redis keys and the stream. */
-async function dropCluster(c: ReturnType<typeof ownCluster>): Promise<void> {
+export async function dropCluster(c: ReturnType<typeof ownCluster>): Promise<void> {
   const [{ default: pg }, { Redis }, { connect }, { jetstreamManager }] = await Promise.all([
     import('pg'),
     import('ioredis'),

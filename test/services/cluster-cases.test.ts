@@ -7,17 +7,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
-import pg from 'pg';
-import { Redis } from 'ioredis';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Alert, Case } from '../../src/core/index.js';
 import { AUDIT_PUBLIC_KEY_FILE } from '../../src/cases/index.js';
 import { buildProgram } from '../../src/cli/program.js';
-import { startHarness, type Harness } from '../e2e/harness.js';
+import { dropCluster, ownCluster, startHarness, type Harness } from '../e2e/harness.js';
 
 const POLICY = `
 format: 1
@@ -29,8 +24,8 @@ rules:
     message: This account is suspended. Contact support to appeal.
 `;
 
-const id = randomUUID().slice(0, 8);
-const cluster = { schema: `wt_cases_${id}`, redis_prefix: `wtc:${id}`, stream: `WTC_${id}`, subject_prefix: `wtc.${id}`, partitions: 2 };
+const cluster = ownCluster('cases');
+const id = cluster.schema.slice(-12);
 const CLUSTER_ID = `cl_two_gw_${id}`;
 // One installation: one signing key, kept outside the database and shared by both gateways.
 const keyDir = mkdtempSync(path.join(os.tmpdir(), 'warden-cluster-key-'));
@@ -61,17 +56,7 @@ describe('cluster profile: two gateways, one case', () => {
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
-    await pool.query(`DROP SCHEMA IF EXISTS ${cluster.schema} CASCADE`);
-    await pool.end();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${cluster.redis_prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    const nc = await connect({ servers: '127.0.0.1:4222' });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(cluster.stream).catch(() => undefined);
-    await nc.close();
+    await dropCluster(cluster);
     rmSync(keyDir, { recursive: true, force: true });
   });
 

@@ -3,14 +3,10 @@
  * Redis and NATS JetStream: they share one rate limit exactly, an action taken at one reaches
  * the other within a second, and both gateways' usage events reach PostgreSQL.
  */
-import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
-import pg from 'pg';
 import { Redis } from 'ioredis';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, waitForEvents, type Harness } from '../e2e/harness.js';
+import { dropCluster, ownCluster, startHarness, waitForEvents, type Harness } from '../e2e/harness.js';
 
 const POLICY = `
 format: 1
@@ -26,8 +22,7 @@ limits:
     requests_per_minute: 20
 `;
 
-const id = randomUUID().slice(0, 8);
-const cluster = { schema: `wt_${id}`, redis_prefix: `wt:${id}`, stream: `WT_${id}`, subject_prefix: `wt.${id}`, partitions: 2 };
+const cluster = ownCluster('gw');
 
 describe('cluster profile: two gateways on PostgreSQL, Redis and NATS', () => {
   let a: Harness;
@@ -39,17 +34,7 @@ describe('cluster profile: two gateways on PostgreSQL, Redis and NATS', () => {
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
-    await pool.query(`DROP SCHEMA IF EXISTS ${cluster.schema} CASCADE`);
-    await pool.end();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${cluster.redis_prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    const nc = await connect({ servers: '127.0.0.1:4222' });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(cluster.stream).catch(() => undefined);
-    await nc.close();
+    await dropCluster(cluster);
   });
 
   const ask = (h: Harness, key: string) =>

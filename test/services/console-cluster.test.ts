@@ -3,16 +3,10 @@
  * through one gateway signs in at the other, and a session made at one gateway works (and ends)
  * at both.
  */
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { Redis } from 'ioredis';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../e2e/harness.js';
+import { dropCluster, ownCluster, startHarness, type Harness } from '../e2e/harness.js';
 
-const id = randomUUID().slice(0, 8);
-const cluster = { schema: `wc_${id}`, redis_prefix: `wc:${id}`, stream: `WC_${id}`, subject_prefix: `wc.${id}`, partitions: 2 };
+const cluster = ownCluster('console');
 
 describe('console on the cluster profile', () => {
   let a: Harness;
@@ -24,17 +18,7 @@ describe('console on the cluster profile', () => {
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
-    await pool.query(`DROP SCHEMA IF EXISTS ${cluster.schema} CASCADE`);
-    await pool.end();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${cluster.redis_prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    const nc = await connect({ servers: '127.0.0.1:4222' });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(cluster.stream).catch(() => undefined);
-    await nc.close();
+    await dropCluster(cluster);
   });
 
   it('signs in at one gateway a user created at the other, and shares the session', async () => {
