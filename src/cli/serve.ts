@@ -35,6 +35,7 @@ import {
   openSqliteCounters,
   openSqliteEnforcementState,
   openSqliteStore,
+  type NatsBus,
 } from '../store/index.js';
 import { adminTokenFile } from './admin-client.js';
 import type { WardenConfig } from './config.js';
@@ -113,14 +114,7 @@ async function openClusterPorts(config: WardenConfig): Promise<Ports> {
     opened.push(counters);
     const enforcement = await openClusterEnforcementState({ pg: store.pool, schema: store.schema, redisUrl: c.redis_url });
     opened.push(enforcement);
-    const bus = await openNatsBus<UsageEvent>({
-      servers: c.nats_servers,
-      stream: c.stream,
-      subjectPrefix: c.subject_prefix,
-      partitions: c.partitions,
-      partitionKey: (e) => e.account_id ?? '',
-      maxAgeMs: c.stream_max_age_hours * 3_600_000,
-    });
+    const bus = await openUsageBus(config);
     opened.push(bus);
     // Cases and the audit log live in PostgreSQL beside the state (its migrations ran above), so
     // every gateway, worker and console sees one set of cases; each process writes its own chain.
@@ -134,6 +128,35 @@ async function openClusterPorts(config: WardenConfig): Promise<Ports> {
 }
 
 /** The audit signing key lives outside the database file (configurable: audit.key_dir). */
+/**
+ * The usage stream on JetStream as the cluster's gateways and workers all see it: one stream, its
+ * subjects partitioned by account (a worker's partition must be the one the gateway published
+ * to), its retention; `extra` for what differs by process (its name, a worker's ack wait).
+ */
+export function openUsageBus(config: WardenConfig, extra: { ackWaitMs?: number; name?: string } = {}): Promise<NatsBus<UsageEvent>> {
+  const c = config.cluster;
+  return openNatsBus<UsageEvent>({
+    servers: c.nats_servers,
+    stream: c.stream,
+    subjectPrefix: c.subject_prefix,
+    partitions: c.partitions,
+    partitionKey: (e) => e.account_id ?? '',
+    maxAgeMs: c.stream_max_age_hours * 3_600_000,
+    ...extra,
+  });
+}
+
+/** The IP intelligence and the screener a gateway or worker loads from its config (the databases take seconds: tests pass theirs in). */
+export function openIntelligence(config: WardenConfig, given: { intel?: OpenedIpIntel; screener?: OpenedScreener } = {}) {
+  const watchlist = config.watchlist ? loadWatchlist(config.watchlist) : undefined;
+  const intelDir = config.intel.data_dir ?? path.join(config.data_dir, 'intel');
+  const intel =
+    given.intel ??
+    openIpIntel({ customNetworks: config.intel.custom_networks, maxSourceAgeDays: config.intel.max_source_age_days, dataDir: intelDir, ...(watchlist ? { watchlist } : {}) });
+  const screener = given.screener ?? createScreener({ ...(watchlist ? { watchlist } : {}), dataDir: intelDir });
+  return { watchlist, intel, screener };
+}
+
 export function auditKeyDir(config: WardenConfig): string {
   return config.audit.key_dir ?? path.join(config.data_dir, 'audit-key');
 }
@@ -186,19 +209,9 @@ export async function serve(config: WardenConfig, opts: ServeOptions = {}): Prom
     });
   };
 
-  const watchlist = config.watchlist ? loadWatchlist(config.watchlist) : undefined;
-  const intelDir = config.intel.data_dir ?? path.join(config.data_dir, 'intel');
-  const intel =
-    opts.intel ??
-    openIpIntel({
-      customNetworks: config.intel.custom_networks,
-      maxSourceAgeDays: config.intel.max_source_age_days,
-      dataDir: intelDir,
-      ...(watchlist ? { watchlist } : {}),
-    });
+  const { watchlist, intel, screener } = openIntelligence(config, opts);
   for (const s of intel.sources()) log.info({ source: s.name, date: s.date, entries: s.entries }, 'intel source loaded');
   for (const w of intel.warnings()) log.warn({}, w);
-  const screener = opts.screener ?? createScreener({ ...(watchlist ? { watchlist } : {}), dataDir: intelDir });
 
   const policy = createPolicyManager(
     // Cluster: a version applied or rolled back at another gateway is in force here within a second.

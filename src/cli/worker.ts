@@ -10,16 +10,14 @@
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import type { UsageEvent } from '../core/index.js';
 import { createAuditLog, loadOrCreateAuditKey } from '../cases/index.js';
-import { createScreener, loadWatchlist, openIpIntel, type OpenedIpIntel, type OpenedScreener } from '../intel/index.js';
+import type { OpenedIpIntel, OpenedScreener } from '../intel/index.js';
 import { createPolicyManager, NO_ENFORCEMENT } from '../policy/index.js';
-import { openClusterEnforcementState, openNatsBus, openPostgresCaseStore, openPostgresDetectionState, openPostgresStore } from '../store/index.js';
+import { openClusterEnforcementState, openPostgresCaseStore, openPostgresDetectionState, openPostgresStore } from '../store/index.js';
 import type { WardenConfig } from './config.js';
 import { startDetectionWorker, type DetectionWorker } from './detection-worker.js';
 import { createLogger, type WardenLogger } from './log.js';
-import { auditChainId, auditKeyDir } from './serve.js';
+import { auditChainId, auditKeyDir, openIntelligence, openUsageBus } from './serve.js';
 
 export interface RunningWorker {
   worker: DetectionWorker;
@@ -57,23 +55,9 @@ export async function runWorker(config: WardenConfig, opts: WorkerRunOptions = {
     // A commit left idle (this worker stopped mid-transaction) ends well within a lease's life.
     const state = await openPostgresDetectionState({ pool: store.pool, schema: c.schema, idleInTransactionTimeoutMs: Math.max(1000, Math.floor(w.lease_ttl_ms / 2)) });
     opened.push(state);
-    const bus = await openNatsBus<UsageEvent>({
-      servers: c.nats_servers,
-      stream: c.stream,
-      subjectPrefix: c.subject_prefix,
-      partitions: c.partitions,
-      partitionKey: (e) => e.account_id ?? '',
-      maxAgeMs: c.stream_max_age_hours * 3_600_000,
-      ackWaitMs: w.ack_wait_ms,
-      name: `warden-worker-${w.id ?? process.pid}`,
-    });
+    const bus = await openUsageBus(config, { ackWaitMs: w.ack_wait_ms, name: `warden-worker-${w.id ?? process.pid}` });
     opened.push(bus);
-    const watchlist = config.watchlist ? loadWatchlist(config.watchlist) : undefined;
-    const intelDir = config.intel.data_dir ?? path.join(config.data_dir, 'intel');
-    const intel =
-      opts.intel ??
-      openIpIntel({ customNetworks: config.intel.custom_networks, maxSourceAgeDays: config.intel.max_source_age_days, dataDir: intelDir, ...(watchlist ? { watchlist } : {}) });
-    const screener = opts.screener ?? createScreener({ ...(watchlist ? { watchlist } : {}), dataDir: intelDir });
+    const { watchlist, intel, screener } = openIntelligence(config, opts);
     // Cases and the audit log in PostgreSQL, where the gateways' admin API and the console read
     // them (the store's migrations created the tables above).
     const cases = await openPostgresCaseStore({ pool: store.pool, schema: store.schema, migrate: false });
