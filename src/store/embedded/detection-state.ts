@@ -45,19 +45,22 @@ export interface SqliteDetectionStateOptions {
   db?: SqliteDatabase;
 }
 
-interface LeaseRow {
+/** A lease row and a state row as both dialects store them (PostgreSQL's bigints read as strings until `Number`). */
+export interface LeaseRow {
   name: string;
   owner: string | null;
   epoch: number;
   expires_ms: number;
 }
-interface StateRow {
+export interface StateRow {
   account_id: string;
   partition: number;
   events: number;
   state: Buffer;
   updated_ms: number;
 }
+
+export const leaseOf = (r: LeaseRow): DetectionLease => ({ name: r.name, owner: r.owner ?? '', epoch: Number(r.epoch), expiresMs: Number(r.expires_ms) });
 
 export function checkLeaseArgs(name: string, owner: string, ttlMs: number): void {
   if (typeof name !== 'string' || name === '') throw new ValidationError('detection lease: a non-empty name is required');
@@ -108,7 +111,6 @@ export function openSqliteDetectionState(opts: SqliteDetectionStateOptions): Det
     prune: db.prepare('DELETE FROM detection_counted WHERE ts_ms < ?'),
     forget: db.prepare('DELETE FROM detection_accounts WHERE account_id = ?'),
   };
-  const lease = (r: LeaseRow): DetectionLease => ({ name: r.name, owner: r.owner ?? '', epoch: r.epoch, expiresMs: r.expires_ms });
   let closed = false;
 
   const acquireTx = db.transaction((name: string, owner: string, now: number, ttlMs: number): DetectionLease | null => {
@@ -116,7 +118,7 @@ export function openSqliteDetectionState(opts: SqliteDetectionStateOptions): Det
     const cur = s.getLease.get(name)!;
     if (cur.owner !== null && cur.owner !== owner && cur.expires_ms >= now) return null;
     s.takeLease.run(owner, now + ttlMs, name);
-    return lease(s.getLease.get(name)!);
+    return leaseOf(s.getLease.get(name)!);
   });
   const commitTx = db.transaction((l: DetectionLease, b: DetectionBatch): DetectionCommitResult => {
     const cur = s.getLease.get(l.name);
@@ -145,7 +147,7 @@ export function openSqliteDetectionState(opts: SqliteDetectionStateOptions): Det
       s.releaseLease.run(l.name, l.owner, l.epoch);
     },
     async leases(now) {
-      return s.liveLeases.all(now).map(lease);
+      return s.liveLeases.all(now).map(leaseOf);
     },
     async heartbeat(owner, now, ttlMs) {
       checkLeaseArgs('workers', owner, ttlMs);

@@ -15,7 +15,7 @@ import type {
   DetectionStateStore,
 } from '../../core/index.js';
 import { ConflictError } from '../../core/index.js';
-import { checkBatch, checkLeaseArgs } from '../embedded/detection-state.js';
+import { checkBatch, checkLeaseArgs, leaseOf as lease, type LeaseRow, type StateRow } from '../embedded/detection-state.js';
 import { checkSchemaName, ident, migrateComponent, poolFrom, q, tx, unavailable, type PgConnectOptions, type PgMigration } from './pg.js';
 
 export const PG_DETECTION_MIGRATIONS: readonly PgMigration[] = [
@@ -59,21 +59,6 @@ export interface PostgresDetectionStateOptions extends PgConnectOptions {
   lockTimeoutMs?: number;
 }
 
-interface LeaseRow {
-  name: string;
-  owner: string | null;
-  epoch: number;
-  expires_ms: number;
-}
-interface StateRow {
-  account_id: string;
-  partition: number;
-  events: number;
-  state: Buffer;
-  updated_ms: number;
-}
-
-const lease = (r: LeaseRow): DetectionLease => ({ name: r.name, owner: r.owner ?? '', epoch: Number(r.epoch), expiresMs: Number(r.expires_ms) });
 const rowOut = (r: StateRow): AccountFeatureRow => ({
   account_id: r.account_id,
   partition: r.partition,
