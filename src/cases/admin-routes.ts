@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   admitAdmin,
+  httpErrorReply,
   ALERT_VERDICTS,
   CASE_SEVERITIES,
   CASE_STATUSES,
@@ -168,7 +169,6 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
-const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403, UNAVAILABLE: 503 };
 
 // ---------------------------------------------------------------------------------------------
 // Report inputs from usage events
@@ -270,15 +270,8 @@ export function registerCaseRoutes(app: FastifyInstance, deps: CaseRoutesDeps): 
         principals.set(req, verdict.principal);
       });
       admin.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-        if (err instanceof WardenError) {
-          const status = STATUS[err.code] ?? 500;
-          const issues = err instanceof ValidationError && err.issues.length ? err.issues : undefined;
-          if (status >= 500) deps.log.error({ err: { name: err.name, message: err.message } }, 'cases admin request failed');
-          return reply.code(status).send({ error: { type: err.code.toLowerCase(), message: err.message, ...(issues ? { issues } : {}) } });
-        }
-        if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { type: 'invalid_request', message: err.message } });
-        deps.log.error({ err: { name: err.name, message: err.message } }, 'cases admin request failed');
-        return reply.code(500).send({ error: { type: 'internal', message: 'Internal error; see the server log.' } });
+        const r = httpErrorReply(err, deps.log, 'cases admin request');
+        return reply.code(r.status).send(r.body);
       });
 
       // Cases

@@ -18,7 +18,7 @@ import { autoEnforcementReport } from './auto-enforcement.js';
  */
 export function adminGuard(authenticate: AdminAuthenticator): (req: FastifyRequest, reply: FastifyReply) => Promise<AdminPrincipal | null> {
   return async (req, reply) => {
-    const verdict = admitAdmin(await authenticate({ headers: req.headers }), req.method, req.url, req.headers['x-csrf-token']);
+    const verdict = admitAdmin(await authenticate({ headers: req.headers }), req.method, req.routeOptions.url ?? req.url, req.headers['x-csrf-token']);
     if (verdict.ok) return verdict.principal;
     await reply.code(verdict.status).send({ error: verdict.error });
     return null;

@@ -8,7 +8,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { NotFoundError, VERIFICATION_LEVELS, ValidationError, WardenError, formatIssuePath, verificationRank } from '../core/index.js';
+import { httpErrorReply, NotFoundError, VERIFICATION_LEVELS, ValidationError, WardenError, formatIssuePath, verificationRank } from '../core/index.js';
 import type { AdminAuthenticator, AuditLog, CaseStore, EnforcementAction, EnforcementState, StateStore, Subject, VerificationLevel } from '../core/index.js';
 import { recordCaseReversal } from './case-ops.js';
 import { adminGuard } from './enforcement-routes.js';
@@ -141,7 +141,6 @@ export const VerificationWebhookEvent = z.strictObject({
   reference: text(200),
 });
 
-const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409 };
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body ?? {});
@@ -152,15 +151,8 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 
 function errorHandler(log: { error(obj: object, msg: string): void }) {
   return (err: Error & { statusCode?: number }, _req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof WardenError) {
-      const status = STATUS[err.code] ?? 500;
-      if (status >= 500) log.error({ err: { name: err.name, message: err.message } }, 'verification request failed');
-      const issues = err instanceof ValidationError && err.issues.length ? err.issues : undefined;
-      return reply.code(status).send({ error: { type: err.code.toLowerCase(), message: err.message, ...(issues ? { issues } : {}) } });
-    }
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { type: 'invalid_request', message: err.message } });
-    log.error({ err: { name: err.name, message: err.message } }, 'verification request failed');
-    return reply.code(500).send({ error: { type: 'internal', message: 'Internal error; see the server log.' } });
+    const r = httpErrorReply(err, log, 'verification request');
+    return reply.code(r.status).send(r.body);
   };
 }
 

@@ -65,3 +65,37 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   }
   return out || '(root)';
 }
+
+/** The HTTP status of each error code in the JSON APIs (admin, cases, console, verification). */
+export const HTTP_STATUS_OF_ERROR: Readonly<Record<string, number>> = {
+  VALIDATION: 400,
+  INPUT_INVALID: 400,
+  POLICY_INVALID: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  UNAVAILABLE: 503,
+};
+
+/**
+ * The answer of a JSON API to an error thrown by a route: a WardenError in its own status with its
+ * code as the type (and its issues, when it has some); a framework error below 500 (a malformed
+ * body) as `invalid_request`; anything else a logged 500 that says nothing of the cause.
+ */
+export function httpErrorReply(
+  err: Error & { statusCode?: number },
+  log: { error(obj: object, msg: string): void },
+  what: string,
+): { status: number; body: { error: { type: string; message: string; issues?: unknown } } } {
+  if (err instanceof WardenError) {
+    const status = HTTP_STATUS_OF_ERROR[err.code] ?? 500;
+    const issues = (err as WardenError & { issues?: unknown }).issues;
+    const hasIssues = Array.isArray(issues) ? issues.length > 0 : issues !== undefined;
+    if (status >= 500) log.error({ err: { name: err.name, message: err.message } }, `${what} failed`);
+    return { status, body: { error: { type: err.code.toLowerCase(), message: err.message, ...(hasIssues ? { issues } : {}) } } };
+  }
+  if (err.statusCode && err.statusCode < 500) return { status: err.statusCode, body: { error: { type: 'invalid_request', message: err.message } } };
+  log.error({ err: { name: err.name, message: err.message } }, `${what} failed`);
+  return { status: 500, body: { error: { type: 'internal', message: 'Internal error; see the server log.' } } };
+}

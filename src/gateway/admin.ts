@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   admitAdmin,
+  httpErrorReply,
   DECISIONS,
   DECLARED_USES,
   Owner,
@@ -114,7 +115,6 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   throw e;
 }
 
-const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, POLICY_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403, UNAVAILABLE: 503 };
 
 /** An authenticator that knows only the Bearer admin token (constant-time comparison of SHA-256 digests). */
 export function bearerTokenAuthenticator(token: string): AdminAuthenticator {
@@ -145,18 +145,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps, gw: G
       if (!verdict.ok) return reply.code(verdict.status).send({ error: verdict.error });
       principals.set(req, verdict.principal);
     });
-    admin.setErrorHandler((err: Error & { statusCode?: number; issues?: unknown }, _req, reply) => {
-      if (err instanceof WardenError) {
-        const status = STATUS[err.code] ?? 500;
-        const issues = (err as WardenError & { issues?: unknown }).issues;
-        if (status >= 500) deps.log.error({ err: { name: err.name, message: err.message } }, 'admin request failed');
-        return reply.code(status).send({ error: { type: err.code.toLowerCase(), message: err.message, ...(issues ? { issues } : {}) } });
-      }
-      if (err.statusCode && err.statusCode < 500) {
-        return reply.code(err.statusCode).send({ error: { type: 'invalid_request', message: err.message } });
-      }
-      deps.log.error({ err: { name: err.name, message: err.message } }, 'admin request failed');
-      return reply.code(500).send({ error: { type: 'internal', message: 'Internal error; see the server log.' } });
+    admin.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      const r = httpErrorReply(err, deps.log, 'admin request');
+      return reply.code(r.status).send(r.body);
     });
 
     const queryOf = (o: Org): ScreeningQuery => ({

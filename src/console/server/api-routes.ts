@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { admitAdmin, CASE_STATUSES, CONSOLE_ROLES, NotFoundError, ValidationError, WardenError, formatIssuePath } from '../../core/index.js';
+import { admitAdmin, httpErrorReply, CASE_STATUSES, CONSOLE_ROLES, NotFoundError, ValidationError, WardenError, formatIssuePath } from '../../core/index.js';
 import type {
   AccountRecord,
   AccountRisk,
@@ -66,7 +66,6 @@ export interface ConsoleApiDeps {
   pingEveryMs?: number;
 }
 
-const STATUS: Record<string, number> = { VALIDATION: 400, INPUT_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403, UNAVAILABLE: 503 };
 const OPEN_STATUSES = CASE_STATUSES.filter((s) => s !== 'closed');
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -193,15 +192,8 @@ export function registerConsoleApiRoutes(app: FastifyInstance, deps: ConsoleApiD
         principals.set(req, verdict.principal);
       });
       admin.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-        if (err instanceof WardenError) {
-          const status = STATUS[err.code] ?? 500;
-          const issues = err instanceof ValidationError && err.issues.length ? err.issues : undefined;
-          if (status >= 500) deps.log.error({ err: { name: err.name, message: err.message } }, 'console admin request failed');
-          return reply.code(status).send({ error: { type: err.code.toLowerCase(), message: err.message, ...(issues ? { issues } : {}) } });
-        }
-        if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { type: 'invalid_request', message: err.message } });
-        deps.log.error({ err: { name: err.name, message: err.message } }, 'console admin request failed');
-        return reply.code(500).send({ error: { type: 'internal', message: 'Internal error; see the server log.' } });
+        const r = httpErrorReply(err, deps.log, 'console admin request');
+        return reply.code(r.status).send(r.body);
       });
 
       admin.get('/overview', async () => overview());
