@@ -46,14 +46,15 @@ export interface SqliteConsoleAuthStoreOptions {
 
 type Row = Record<string, unknown>;
 
-const userFromRow = (r: Row): ConsoleUser => ({
+/** A user row of either dialect (SQLite stores `disabled` as 0/1, PostgreSQL as a boolean). */
+export const userFromRow = (r: Record<string, unknown>): ConsoleUser => ({
   username: r['username'] as string,
   role: r['role'] as ConsoleRole,
   password_hash: r['password_hash'] as string,
   created_at: r['created_at'] as string,
-  disabled: r['disabled'] === 1,
+  disabled: r['disabled'] === 1 || r['disabled'] === true,
 });
-const sessionFromRow = (r: Row): ConsoleSession => ({
+export const sessionFromRow = (r: Record<string, unknown>): ConsoleSession => ({
   session_hash: r['session_hash'] as string,
   username: r['username'] as string,
   role: r['role'] as ConsoleRole,
@@ -63,7 +64,8 @@ const sessionFromRow = (r: Row): ConsoleSession => ({
   expires_at: r['expires_at'] as string,
 });
 
-function ms(iso: string, field: string): number {
+/** Epoch ms of a session time (the expiry index), refusing a time that does not parse. */
+export function ms(iso: string, field: string): number {
   const n = Date.parse(iso);
   if (Number.isNaN(n)) throw new TypeError(`${field}: expected an RFC 3339 time, got "${iso}"`);
   return n;

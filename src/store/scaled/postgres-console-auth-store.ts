@@ -4,8 +4,9 @@
  * same tables as the embedded store (`console_users`, `console_sessions`), migration `console`.
  */
 import type pg from 'pg';
-import type { ConsoleAuthStore, ConsoleRole, ConsoleSession, ConsoleUser } from '../../core/index.js';
+import type { ConsoleAuthStore } from '../../core/index.js';
 import { ConflictError, NotFoundError } from '../../core/index.js';
+import { ms, sessionFromRow, userFromRow } from '../embedded/console-auth-store.js';
 import { migratePostgres } from './migrations.js';
 import { checkSchemaName, ident, poolFrom, q, tx, unavailable, type PgConnectOptions } from './pg.js';
 
@@ -15,30 +16,7 @@ export interface PostgresConsoleAuthStoreOptions extends PgConnectOptions {
   migrate?: boolean;
 }
 
-type Row = Record<string, unknown>;
 
-const userFromRow = (r: Row): ConsoleUser => ({
-  username: r['username'] as string,
-  role: r['role'] as ConsoleRole,
-  password_hash: r['password_hash'] as string,
-  created_at: r['created_at'] as string,
-  disabled: r['disabled'] === true,
-});
-const sessionFromRow = (r: Row): ConsoleSession => ({
-  session_hash: r['session_hash'] as string,
-  username: r['username'] as string,
-  role: r['role'] as ConsoleRole,
-  csrf_token: r['csrf_token'] as string,
-  created_at: r['created_at'] as string,
-  last_seen_at: r['last_seen_at'] as string,
-  expires_at: r['expires_at'] as string,
-});
-
-function ms(iso: string, field: string): number {
-  const n = Date.parse(iso);
-  if (Number.isNaN(n)) throw new TypeError(`${field}: expected an RFC 3339 time, got "${iso}"`);
-  return n;
-}
 
 const isConstraint = (err: unknown) => ['23505', '23503'].includes((err as { code?: string }).code ?? '');
 
