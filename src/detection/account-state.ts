@@ -4,7 +4,7 @@
  * capped frequency map. Plain data throughout so `v8.serialize` checkpoints it.
  */
 import { TASKS, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
-import { cappedAdd, distinctAdd, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, cappedInsert, distinctAdd, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 export const NET = { hosting: 0, residential: 1, mobile: 2, education: 3, business: 4, unknown: 5, anonymizer: 6, entity: 7 } as const;
 export const TASK_INDEX = new Map<string, number>(TASKS.map((t, i) => [t, i]));
@@ -206,13 +206,7 @@ function cappedSlot(m: CappedCounts, key: string, cap: number): number {
     m.counts[i]!++;
     return i;
   }
-  if (m.keys.length < cap) {
-    m.keys.push(key);
-    m.counts.push(1);
-    return m.keys.length - 1;
-  }
-  m.other++;
-  return -1;
+  return cappedInsert(m, key, cap);
 }
 
 /** Adds one to a capped map's slot (-1: `other`) and returns the slot's new count. */

@@ -104,7 +104,7 @@ export interface Assessment {
 
 const MAX_END_USERS_PER_ACCOUNT = 2000;
 /** Values in a distinct counter while it is exact (a HyperLogLog counts as 64: it no longer tells). */
-const exactSize = (d: Distinct): number => (d === null ? 0 : Array.isArray(d) ? d.length : 64);
+const exactSize = (d: Distinct): number => (d === null ? 0 : typeof d === 'number' ? 1 : Array.isArray(d) ? d.length : 64);
 /** Network facts by packed number (type index × 2 + anonymized): shared, never mutated. */
 const PACKED_NET: readonly NetFacts[] = NETWORK_TYPES.flatMap((network_type) => [Object.freeze({ network_type, anonymized: false }), Object.freeze({ network_type, anonymized: true })]);
 const IP_CACHE = 200_000;

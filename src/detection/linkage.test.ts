@@ -48,6 +48,15 @@ describe('attribute index', () => {
     idx.add('payment', 'card', 'c');
     expect(idx.version).toBe(v + 1);
     expect(groups(idx)).toEqual(['payment:card:a,b,c']);
+    // A value with one holder: held, not shared, and its second holder makes it a group.
+    expect(idx.holders('device', 'solo')).toEqual(['a']);
+    idx.add('device', 'solo', 'a');
+    expect(idx.version).toBe(v + 1);
+    const back = AttributeIndex.fromJSON(JSON.parse(JSON.stringify(idx.toJSON())));
+    expect(back.holders('device', 'solo')).toEqual(['a']);
+    back.add('device', 'solo', 'z');
+    expect(groups(back)).toEqual(['device:solo:a,z', 'payment:card:a,b,c']);
+    expect(back.sharedWith('z').map((g) => g.value)).toEqual(['solo']);
   });
 
   it('orders each link by account id whatever order the holders came in', () => {

@@ -52,7 +52,8 @@ export interface SharedValue {
 
 /** Inverted index: field → value → account ids (stops growing past the cap + 1: then it is common). */
 export class AttributeIndex {
-  private readonly idx = new Map<LinkField, Map<string, string[]>>();
+  /** field → value → its holder (one) or holders (two or more). */
+  private readonly idx = new Map<LinkField, Map<string, string | string[]>>();
   /** Values seen on more accounts than their cap. */
   private readonly common = new Map<LinkField, Set<string>>();
   /**
@@ -72,12 +73,26 @@ export class AttributeIndex {
     let m = this.idx.get(field);
     if (!m) this.idx.set(field, (m = new Map()));
     const cap = FIELD_SPECS[field].cap;
-    const list = m.get(value);
-    if (!list) {
-      m.set(value, [account]);
+    const held = m.get(value);
+    if (held === undefined) {
+      // One holder is kept as the id itself: most values (a card, a device, a signup address)
+      // have one, and an array each would cost a million accounts hundreds of megabytes.
+      m.set(value, account);
       this.version++;
       return;
     }
+    if (typeof held === 'string') {
+      if (held === account) return;
+      const list = [held, account];
+      m.set(value, list);
+      this.version++;
+      const g: SharedValue = { field, value, members: list, i: this.shared.length };
+      this.shared.push(g);
+      this.holdShared(held, g);
+      this.holdShared(account, g);
+      return;
+    }
+    const list = held;
     if (list.includes(account)) return;
     if (list.length >= cap + 1) {
       let c = this.common.get(field);
@@ -87,16 +102,9 @@ export class AttributeIndex {
     }
     list.push(account);
     this.version++;
-    if (list.length === 2) {
-      const g: SharedValue = { field, value, members: list, i: this.shared.length };
-      this.shared.push(g);
-      this.holdShared(list[0]!, g);
-      this.holdShared(account, g);
-    } else {
-      // The value's entry, found among its first holder's shared values.
-      const g = this.sharedOf.get(list[0]!)!.find((x) => x.members === list)!;
-      this.holdShared(account, g);
-    }
+    // The value's entry, found among its first holder's shared values.
+    const g = this.sharedOf.get(list[0]!)!.find((x) => x.members === list)!;
+    this.holdShared(account, g);
   }
 
   private holdShared(account: string, g: SharedValue): void {
@@ -106,7 +114,8 @@ export class AttributeIndex {
   }
 
   holders(field: LinkField, value: string): readonly string[] {
-    return this.idx.get(field)?.get(value) ?? [];
+    const h = this.idx.get(field)?.get(value);
+    return h === undefined ? [] : typeof h === 'string' ? [h] : h;
   }
 
   /** Values held by 2 to `cap` accounts, in the order they became shared. */
@@ -132,7 +141,7 @@ export class AttributeIndex {
     this.sharedOf = new Map();
     for (const [field, m] of this.idx) {
       for (const [value, members] of m) {
-        if (members.length < 2) continue;
+        if (typeof members === 'string' || members.length < 2) continue;
         const g: SharedValue = { field, value, members, i: this.shared.length };
         this.shared.push(g);
         for (const a of members) this.holdShared(a, g);
@@ -142,18 +151,18 @@ export class AttributeIndex {
 
   clone(): AttributeIndex {
     const c = new AttributeIndex();
-    for (const [f, m] of this.idx) c.idx.set(f, new Map([...m].map(([k, v]) => [k, v.slice()])));
+    for (const [f, m] of this.idx) c.idx.set(f, new Map([...m].map(([k, v]) => [k, typeof v === 'string' ? v : v.slice()])));
     for (const [f, s] of this.common) c.common.set(f, new Set(s));
     c.reshare();
     return c;
   }
 
   toJSON(): { idx: [LinkField, [string, string[]][]][]; common: [LinkField, string[]][] } {
-    return { idx: [...this.idx].map(([f, m]) => [f, [...m]]), common: [...this.common].map(([f, s]) => [f, [...s]]) };
+    return { idx: [...this.idx].map(([f, m]) => [f, [...m].map(([k, v]): [string, string[]] => [k, typeof v === 'string' ? [v] : v])]), common: [...this.common].map(([f, s]) => [f, [...s]]) };
   }
   static fromJSON(j: ReturnType<AttributeIndex['toJSON']>): AttributeIndex {
     const a = new AttributeIndex();
-    for (const [f, entries] of j.idx) a.idx.set(f, new Map(entries));
+    for (const [f, entries] of j.idx) a.idx.set(f, new Map(entries.map(([k, v]): [string, string | string[]] => [k, v.length === 1 ? v[0]! : v])));
     for (const [f, vs] of j.common) a.common.set(f, new Set(vs));
     a.reshare();
     return a;

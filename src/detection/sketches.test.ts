@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cappedAdd, cappedGet, cappedTop, cappedTotal, distinctAdd, distinctCount, distinctIsSketch, entropy, newDistinct, type CappedCounts } from './sketches.js';
+import { cappedAdd, cappedGet, cappedTop, cappedTotal, distinctAdd, distinctCount, distinctHas, distinctIsSketch, entropy, hash32, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 describe('distinct counter', () => {
   it('counts exactly while small', () => {
@@ -17,6 +17,28 @@ describe('distinct counter', () => {
     expect((d as Uint8Array).length).toBe(64);
     const est = distinctCount(d);
     expect(Math.abs(est - 20_000) / 20_000).toBeLessThan(0.3);
+  });
+
+  it('holds one value as its hash, then exact arrays, and reads states saved as arrays', () => {
+    let d = distinctAdd(newDistinct(), 'a');
+    expect(typeof d).toBe('number');
+    expect(distinctAdd(d, 'a')).toBe(d);
+    expect(distinctHas(d, 'a')).toBe(true);
+    expect(distinctHas(d, 'b')).toBe(false);
+    const one = d;
+    d = distinctAdd(d, 'b');
+    expect(Array.isArray(d)).toBe(true);
+    expect(one).not.toBe(d);
+    expect(distinctCount(d)).toBe(2);
+    expect(distinctHas(d, 'b')).toBe(true);
+    // A checkpoint written before single values were kept as numbers holds [hash].
+    let saved: Distinct = [hash32('a') & 0x3fffffff];
+    expect(distinctHas(saved, 'a')).toBe(true);
+    saved = distinctAdd(saved, 'a');
+    expect(distinctCount(saved)).toBe(1);
+    for (let i = 0; i < 16; i++) saved = distinctAdd(saved, `v${i}`);
+    expect(distinctIsSketch(saved)).toBe(true);
+    expect(distinctCount(saved)).toBeGreaterThan(12);
   });
 
   it('estimates mid-range cardinalities near the truth (linear counting)', () => {

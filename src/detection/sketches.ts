@@ -19,11 +19,14 @@ const ALPHA = 0.709;
 const POW2_NEG = Float64Array.from({ length: 34 }, (_, r) => 2 ** -r);
 
 /**
- * A distinct counter: an array of 30-bit value hashes while it has at most SMALL values, then
- * a HyperLogLog (`Uint8Array` of registers). `null` until the first value (most accounts never
- * fill most counters, and an empty one should cost nothing).
+ * A distinct counter: `null` until the first value (most accounts never fill most counters, and
+ * an empty one should cost nothing); the 30-bit hash itself while it holds one value (most
+ * counters of most accounts: one country, one key, one client); an array of hashes while it has
+ * at most SMALL values; then a HyperLogLog (`Uint8Array` of registers). Arrays are replaced by
+ * exact-size copies as they grow (`concat`), never grown in place: `push` leaves room for 16
+ * more elements, which a million accounts' counters would pay for in gigabytes.
  */
-export type Distinct = number[] | Uint8Array | null;
+export type Distinct = number | number[] | Uint8Array | null;
 
 export function newDistinct(): Distinct {
   return null;
@@ -46,13 +49,14 @@ function remix(x: number): number {
 export function distinctAdd(d: Distinct, value: string): Distinct {
   // 30 bits kept in the exact phase: small integers are stored unboxed.
   const k = hash32(value) & 0x3fffffff;
-  if (d === null) return [k];
+  if (d === null) return k;
+  if (typeof d === 'number') return d === k ? d : [d, k];
   if (Array.isArray(d)) {
     if (d.includes(k)) return d;
-    d.push(k);
-    if (d.length <= SMALL) return d;
+    if (d.length < SMALL) return d.concat(k);
     const regs = new Uint8Array(M);
     for (const x of d) hllAdd(regs, remix(x));
+    hllAdd(regs, remix(k));
     return regs;
   }
   hllAdd(d as Uint8Array, remix(k));
@@ -61,7 +65,8 @@ export function distinctAdd(d: Distinct, value: string): Distinct {
 
 /** True when the counter is still exact and holds the value. */
 export function distinctHas(d: Distinct, value: string): boolean {
-  return Array.isArray(d) && d.includes(hash32(value) & 0x3fffffff);
+  const k = hash32(value) & 0x3fffffff;
+  return typeof d === 'number' ? d === k : Array.isArray(d) && d.includes(k);
 }
 
 /** True once the counter has turned into a HyperLogLog. */
@@ -72,6 +77,7 @@ export function distinctIsSketch(d: Distinct): boolean {
 /** Estimated number of distinct values added. */
 export function distinctCount(d: Distinct): number {
   if (d === null) return 0;
+  if (typeof d === 'number') return 1;
   if (Array.isArray(d)) return d.length;
   const regs = d as Uint8Array;
   let sum = 0;
@@ -99,15 +105,27 @@ export function newCapped(): CappedCounts {
   return { keys: [], counts: [], other: 0 };
 }
 
+/**
+ * Adds a new key with its first count and returns its slot, or -1 when the map is full (the
+ * count goes to `other`). The arrays are replaced by exact-size copies, not grown in place (see
+ * `Distinct`).
+ */
+export function cappedInsert(m: CappedCounts, key: string, cap: number, by = 1): number {
+  if (m.keys.length < cap) {
+    m.keys = m.keys.concat(key);
+    m.counts = m.counts.concat(by);
+    return m.keys.length - 1;
+  }
+  m.other += by;
+  return -1;
+}
+
 /** Adds to a key's count and returns the map (created on first use: `null` costs nothing). */
 export function cappedAdd(c: CappedCounts | null, key: string, cap: number, by = 1): CappedCounts {
   const m = c ?? newCapped();
   const i = m.keys.indexOf(key);
   if (i >= 0) m.counts[i]! += by;
-  else if (m.keys.length < cap) {
-    m.keys.push(key);
-    m.counts.push(by);
-  } else m.other += by;
+  else cappedInsert(m, key, cap, by);
   return m;
 }
 
