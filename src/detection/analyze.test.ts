@@ -69,6 +69,35 @@ describe('analyze (batch)', () => {
     expect(String((err as Error).message)).toContain(`${w.eventsFile}:4`);
   });
 
+  it('rejects malformed account lines with the schema message and accepts extra fields and owners', async () => {
+    const dir = tmp();
+    const w = world(dir);
+    const good = readFileSync(w.accountsFile, 'utf8');
+    const extra = [
+      { account_id: 'bad_country', created_at: '2026-01-01T00:00:00Z', declared_country: 'usa' },
+      { account_id: 'bad_use', created_at: '2026-01-01T00:00:00Z', declared_use: 'spying' },
+      { account_id: 'bad_time', created_at: 'last week' },
+      { account_id: 'bad_ip', created_at: '2026-01-01T00:00:00Z', signup_ip: '300.1.1.1' },
+      { account_id: '', created_at: '2026-01-01T00:00:00Z' },
+      { account_id: 'extra_field', created_at: '2026-01-01T00:00:00Z', plan: 'pro', email: 'a@corp.example' },
+      { account_id: 'owned', created_at: '2026-01-01T00:00:00Z', org_name: 'Owned Ltd', owners: [{ name: 'Parent plc', share: 0.6 }] },
+      { account_id: 'v6', created_at: '2026-01-01T00:00:00Z', signup_ip: '2001:db8::1' },
+    ];
+    writeFileSync(w.accountsFile, good + extra.map((a) => JSON.stringify(a)).join('\n') + '\n');
+    const issues: string[] = [];
+    const r = await analyze({ ...w, outDir: join(dir, 'out'), intel: fakeIntel(), onIssue: (i) => issues.push(`${i.line}: ${i.message}`) });
+    expect(r.summary.accounts).toBe(9 + 3);
+    expect(r.summary.skipped_lines).toBe(5);
+    expect(issues.map((i) => i.split(':')[0])).toEqual(['10', '11', '12', '13', '14']);
+    expect(issues[0]).toContain('declared_country');
+    expect(issues[1]).toContain('declared_use');
+    expect(issues[2]).toContain('created_at');
+    expect(issues[3]).toContain('signup_ip');
+    expect(issues[4]).toContain('account_id');
+    const v = Verdicts.parse(JSON.parse(readFileSync(r.verdictsFile, 'utf8')));
+    expect(v.accounts.map((a) => a.account_id)).toEqual(expect.arrayContaining(['extra_field', 'owned', 'v6']));
+  });
+
   it('lists degraded detectors when events carry no content and no intelligence is given', async () => {
     const dir = tmp();
     const events = Array.from({ length: 5 }, (_, k) => JSON.stringify(event('dev', T0 + k * HOUR))).join('\n');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { once } from 'node:events';
-import { Account, DECISIONS, ENDPOINTS, UsageEvent, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
+import { Account, DECISIONS, DECLARED_USES, ENDPOINTS, UsageEvent, VERIFICATION_LEVELS, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
 import { createScreener } from '../intel/index.js';
 import { DetectionEngine } from './engine.js';
 
@@ -128,6 +128,41 @@ const FastUsageEvent: Schema<UsageEvent> = {
 const ENDPOINT_SET = new Set<string>(ENDPOINTS);
 const DECISION_SET = new Set<string>(DECISIONS);
 
+const ACCOUNT_STRING_FIELDS = new Set(['account_id', 'org_id', 'created_at', 'org_name', 'email', 'email_domain', 'declared_country', 'declared_use', 'verification', 'payment_fingerprint', 'payment_country', 'signup_ip', 'signup_user_agent', 'device_fingerprint']);
+const COUNTRY = /^[A-Z]{2}$/;
+const DECLARED_USE_SET = new Set<string>(DECLARED_USES);
+const VERIFICATION_SET = new Set<string>(VERIFICATION_LEVELS);
+
+/**
+ * The account schema with the same kind of fast path: a record of documented string fields only,
+ * each well-formed (an IPv4 signup address; anything else, owners included, goes through the
+ * schema), is accepted as it is. Reading a million accounts through the schema alone took 17–36 s.
+ */
+const FastAccount: Schema<Account> = {
+  safeParse(x: unknown) {
+    if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
+      const o = x as Record<string, unknown>;
+      let ok = typeof o.account_id === 'string' && o.account_id.length > 0 && typeof o.created_at === 'string' && TS.test(o.created_at) && !Number.isNaN(Date.parse(o.created_at));
+      if (ok) {
+        for (const k in o) {
+          if (!ACCOUNT_STRING_FIELDS.has(k) || typeof o[k] !== 'string') {
+            ok = false;
+            break;
+          }
+        }
+      }
+      if (ok && o.org_id === '') ok = false;
+      if (ok && o.declared_country !== undefined) ok = COUNTRY.test(o.declared_country as string);
+      if (ok && o.payment_country !== undefined) ok = COUNTRY.test(o.payment_country as string);
+      if (ok && o.declared_use !== undefined) ok = DECLARED_USE_SET.has(o.declared_use as string);
+      if (ok && o.verification !== undefined) ok = VERIFICATION_SET.has(o.verification as string);
+      if (ok && o.signup_ip !== undefined) ok = IPV4.test(o.signup_ip as string);
+      if (ok) return { success: true, data: o as unknown as Account };
+    }
+    return Account.safeParse(x) as ReturnType<Schema<Account>['safeParse']>;
+  },
+};
+
 /** Cluster memberships of a previous verdicts.json. */
 export function previousClusters(file: string): Map<string, string[]> {
   let raw: unknown;
@@ -175,7 +210,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   });
   let accounts = 0;
   const progress = (phase: AnalyzeProgress['phase']): void => opts.onProgress?.({ phase, accounts, events: engine.eventCount, skipped });
-  for await (const a of readJsonLines(opts.accountsFile, Account, onIssue, opts.strict)) {
+  for await (const a of readJsonLines(opts.accountsFile, FastAccount, onIssue, opts.strict)) {
     engine.addAccount(slim(a));
     if (++accounts % 50_000 === 0) progress('accounts');
   }
