@@ -28,6 +28,8 @@ export interface Derived {
   langs: number;
   topLang: string | null;
   topLangShare: number;
+  /** Share of content requests per detected language (the capped map's languages). */
+  langShares: Record<string, number>;
   outIn: number;
   ips: number;
   prefixes: number;
@@ -93,6 +95,8 @@ export function derive(s: AccountState): Derived {
   if (offset > 14) offset -= 24;
   if (offset < -11) offset += 24;
   const top = cappedTop(s.langs);
+  const langShares: Record<string, number> = {};
+  if (s.langs) for (let i = 0; i < s.langs.keys.length; i++) langShares[s.langs.keys[i]!] = s.langs.counts[i]! / c;
   const gm = s.gapN > 0 ? s.gapLogSum / s.gapN : 0;
   const gv = s.gapN > 1 ? Math.max(0, s.gapLogSq / s.gapN - gm * gm) : 0;
   return {
@@ -115,6 +119,7 @@ export function derive(s: AccountState): Derived {
     langs: s.langs?.keys.length ?? 0,
     topLang: top.key,
     topLangShare: top.count / c,
+    langShares,
     outIn: s.outTok / Math.max(1, s.inTok),
     ips: distinctCount(s.ips),
     prefixes: distinctCount(s.prefixes),

@@ -212,6 +212,55 @@ describe('region evasion', () => {
     expect(m.get('tr1')!.recommended_action).toBe('none');
     expect(flagged(m.get('tr2'))).toBe(false);
   });
+
+  /** German office hours, every request through a VPN exit in NL; `zh` of every 12 prompts in Chinese, the rest English. */
+  function vpnMixedLanguage(id: string, zh: number): UsageEvent[] {
+    return Array.from({ length: 12 }, (_, i) =>
+      event(id, T0 + 8 * HOUR + (i % 8) * HOUR + Math.floor(i / 8) * 24 * HOUR, { ip: ipOf('vpn', 'NL', 1), prompt: i % 12 < zh ? PROMPTS.zhChat(i) : PROMPTS.chat(i), turns: 3 }),
+    );
+  }
+
+  it('flags a VPN account whose prompts are a third Chinese although English leads, and not one with a Chinese prompt now and then', async () => {
+    const mixed = account('re5', { declared_country: 'DE', payment_fingerprint: 'pm_re5', payment_country: 'DE' });
+    const now = account('vu2', { declared_country: 'DE', payment_fingerprint: 'pm_vu2', payment_country: 'DE' });
+    const m = byId(await run([mixed, now], [...vpnMixedLanguage('re5', 4), ...vpnMixedLanguage('vu2', 2)]));
+    expect(flagged(m.get('re5'))).toBe(true);
+    expect(m.get('re5')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('33% of prompts in zh');
+    // 2 of 12 (17%): a German VPN user who writes to a Chinese friend or colleague now and then.
+    expect(m.get('vu2')!.recommended_action).toBe('none');
+  });
+
+  it('flags a small VPN account whose only plain connections come from three other countries, and not a traveller on one hotel network', async () => {
+    const evader = account('re6', { declared_country: 'DE', payment_fingerprint: 'pm_re6', payment_country: 'DE' });
+    const traveller = account('tr3', { declared_country: 'DE', payment_fingerprint: 'pm_tr3', payment_country: 'DE' });
+    const six = (id: string, plain: string[]): UsageEvent[] =>
+      Array.from({ length: 6 }, (_, i) => event(id, T0 + 8 * HOUR + i * HOUR, { ip: i % 2 === 0 ? plain[i / 2]! : ipOf('vpn', 'NL', 1), prompt: PROMPTS.chat(i), turns: 3 }));
+    const m = byId(
+      await run(
+        [evader, traveller],
+        [...six('re6', [ipOf('residential', 'US', 31), ipOf('mobile', 'FR', 32), ipOf('residential', 'GB', 33)]), ...six('tr3', [ipOf('business', 'FR', 34), ipOf('business', 'FR', 34), ipOf('business', 'FR', 34)])],
+      ),
+    );
+    expect(flagged(m.get('re6'))).toBe(true);
+    expect(m.get('re6')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('3 other countries');
+    expect(m.get('tr3')!.recommended_action).toBe('none');
+  });
+
+  it('steps up an account that signed up from a home network abroad and pays with a card from there, and not an office abroad or a user who comes home', async () => {
+    const at = new Date(T0 - HOUR).toISOString();
+    // Declares the US, signed up from a Chinese home line, pays with a Hong Kong card, no traffic yet.
+    const evader = account('re7', { declared_country: 'US', payment_fingerprint: 'pm_re7', payment_country: 'HK', signup_ip: ipOf('residential', 'CN', 41), created_at: at });
+    // An overseas branch: a foreign card, signed up from its office network (business, not home).
+    const branch = account('ob1', { declared_country: 'US', payment_fingerprint: 'pm_ob1', payment_country: 'DE', signup_ip: ipOf('business', 'DE', 42), created_at: at });
+    // Signed up on holiday from a French home line through no VPN, pays at home, uses the API from home.
+    const holiday = account('tr4', { declared_country: 'US', payment_fingerprint: 'pm_tr4', payment_country: 'US', signup_ip: ipOf('residential', 'FR', 43), created_at: at });
+    const home = Array.from({ length: 8 }, (_, i) => event('tr4', T0 + 15 * HOUR + i * HOUR, { ip: ipOf('residential', 'US', 44), prompt: PROMPTS.chat(i), turns: 3 }));
+    const m = byId(await run([evader, branch, holiday], home));
+    expect(flagged(m.get('re7'))).toBe(true);
+    expect(m.get('re7')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('signed up from a residential network in CN');
+    expect(m.get('ob1')!.recommended_action).toBe('none');
+    expect(m.get('tr4')!.recommended_action).toBe('none');
+  });
 });
 
 describe('key sharing', () => {

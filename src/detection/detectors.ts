@@ -42,6 +42,17 @@ const LANG_HOME: Record<string, string[]> = {
   ko: ['KR', 'KP'],
 };
 
+/** The language of another region (by LANG_HOME) with the largest share of the account's prompts. */
+function otherRegionLanguage(d: Derived, declared: string): { lang: string; share: number } | null {
+  let best: { lang: string; share: number } | null = null;
+  for (const lang in d.langShares) {
+    const home = LANG_HOME[lang];
+    const share = d.langShares[lang]!;
+    if (home && !home.includes(declared) && (!best || share > best.share)) best = { lang, share };
+  }
+  return best;
+}
+
 function tzDistance(a: number, b: number): number {
   const d = Math.abs(a - b) % 24;
   return Math.min(d, 24 - d);
@@ -170,8 +181,11 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
     });
   }
   const signupHidden = signup !== null && signup.anonymizers.length > 0;
-  const hidden = d && d.n >= 5 ? d.anonymizer : 0;
-  if (hidden < 0.3 && !signupHidden) return out;
+  const hidden = d && d.n >= 3 ? d.anonymizer : 0;
+  const signupAbroad = signup !== null && signup.anonymizers.length === 0 && !!signup.country && signup.country !== declared && (signup.network_type === 'residential' || signup.network_type === 'mobile');
+  const payAbroad = !!a?.payment_country && a.payment_country !== declared;
+  const vpnGate = hidden >= 0.3 || signupHidden;
+  if (!vpnGate && !(signupAbroad && payAbroad)) return out;
   const contradictions: string[] = [];
   let w = 0;
   const tz = COUNTRY_TZ[declared];
@@ -182,6 +196,19 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   if (d && ctx.hasContent && d.topLang && LANG_HOME[d.topLang] && !LANG_HOME[d.topLang]!.includes(declared) && d.topLangShare >= 0.3) {
     contradictions.push(`mostly ${d.topLang} prompts (${pct(d.topLangShare)}) from a ${declared} account`);
     w += 0.35;
+  } else if (d && ctx.hasContent && d.n * d.contentShare >= 10) {
+    // Mixed use: English leads, but a quarter of the prompts are in a language of another
+    // region. A VPN user who writes such a language now and then (about 3% of prompts) stays
+    // below: over 10 or more prompts a quarter takes 3 of them, which chance rarely gives.
+    const other = otherRegionLanguage(d, declared);
+    if (other && other.share >= 0.25) {
+      contradictions.push(`${pct(other.share)} of prompts in ${other.lang} from a ${declared} account`);
+      w += 0.35;
+    }
+  }
+  if (signupAbroad && vpnGate && (!d || d.plainHome <= 0.1)) {
+    contradictions.push(`signed up from a ${signup!.network_type} network in ${signup!.country}`);
+    w += 0.3;
   }
   if (a?.payment_country && a.payment_country !== declared) {
     contradictions.push(`payment instrument from ${a.payment_country}`);
@@ -193,12 +220,12 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   }
   // A traveller or a privacy-minded user still connects from home without the VPN now and
   // then; an evader's only plain connections are proxy exits in other countries.
-  if (d && ctx.hasNetworks && d.n >= 8 && d.plainHome <= 0.1 && d.plainAwayCountries >= 3) {
+  if (d && ctx.hasNetworks && d.n >= 5 && d.plainHome <= 0.1 && d.plainAwayCountries >= 3) {
     contradictions.push(`${pct(d.plainHome)} of requests from ${declared} without an anonymizer, while plain connections come from ${d.plainAwayCountries} other countries`);
     w += 0.3;
   }
   if (contradictions.length > 0) {
-    const how = [hidden >= 0.3 ? `${pct(hidden)} of requests through VPN/proxy exits` : '', signupHidden ? `signed up through a ${signup!.anonymizers.join('/')} exit` : ''].filter(Boolean).join(', ');
+    const how = [hidden >= 0.3 ? `${pct(hidden)} of requests through VPN/proxy exits` : '', signupHidden ? `signed up through a ${signup!.anonymizers.join('/')} exit` : '', signupAbroad && !vpnGate ? `signed up from a ${signup!.network_type} network in ${signup!.country}` : ''].filter(Boolean).join(', ');
     out.push({
       detector: 'region',
       label: 'region_evasion',

@@ -207,8 +207,11 @@ export class DetectionEngine {
   private readonly opts: Required<Pick<EngineOptions, 'evaluateEveryMs' | 'clusterEveryMs' | 'stepUpAt' | 'blockAt'>>;
   private readonly screenCache = new Map<string, string[]>();
   private readonly ipCache = new Map<string, number>();
-  /** Accounts that signed up through an anonymizer (looked up once, at admission). */
-  private readonly anonymizedSignups = new Set<string>();
+  /**
+   * Accounts whose signup address the region detector reads: through an anonymizer, or from a
+   * home or mobile network outside the declared country (looked up once, at admission).
+   */
+  private readonly notableSignups = new Set<string>();
   private imported: ImportedIndicators | null = null;
 
   constructor(private readonly o: EngineOptions = {}) {
@@ -270,7 +273,10 @@ export class DetectionEngine {
       if (dom && !isFreemail(dom)) this.index.add('email_domain', dom.toLowerCase(), id);
       if (a.signup_ip && this.o.intel) {
         try {
-          if (this.o.intel.lookup(a.signup_ip).anonymizers.length > 0) this.anonymizedSignups.add(id);
+          // Through an anonymizer, or from a home or mobile network outside the declared country.
+          const si = this.o.intel.lookup(a.signup_ip);
+          const abroad = si.anonymizers.length === 0 && !!si.country && !!a.declared_country && si.country !== a.declared_country && (si.network_type === 'residential' || si.network_type === 'mobile');
+          if (si.anonymizers.length > 0 || abroad) this.notableSignups.add(id);
         } catch {
           // a malformed signup address is no evidence either way
         }
@@ -454,7 +460,7 @@ export class DetectionEngine {
 
   /** What the intelligence says about an account's signup address (not cached: lookups take a microsecond). */
   private signupInfo(a: Account | undefined): IpInfo | null {
-    if (!a?.signup_ip || !this.o.intel || !this.anonymizedSignups.has(a.account_id)) return null;
+    if (!a?.signup_ip || !this.o.intel || !this.notableSignups.has(a.account_id)) return null;
     try {
       return this.o.intel.lookup(a.signup_ip);
     } catch {
@@ -525,7 +531,7 @@ export class DetectionEngine {
   private score(id: string, explain: boolean): { use: Signal[]; risk: number; action: RecommendedAction; cl: ClusterInfo | undefined; endUserIds: string[] | undefined } | null {
     // Fast path: below every detector's minimum traffic, with no signup, leak or cluster
     // evidence, there is nothing to find (most accounts, most of the time).
-    if ((this.states.get(id)?.n ?? 0) < MIN_SCORED_REQUESTS && !this.anonymizedSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
+    if ((this.states.get(id)?.n ?? 0) < MIN_SCORED_REQUESTS && !this.notableSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
       return null;
     }
     const signals = this.accountSignals(id, explain);
@@ -900,7 +906,7 @@ export class DetectionEngine {
       restrictedHits: [...this.restrictedHits.entries()],
       index: this.index.toJSON(),
       firstFlagged: [...this.firstFlagged.entries()],
-      anonymizedSignups: [...this.anonymizedSignups],
+      anonymizedSignups: [...this.notableSignups],
       scoredN: [...this.scoredN.entries()],
       dirty: [...this.dirty],
       stale: [...this.stale],
@@ -956,8 +962,8 @@ export class DetectionEngine {
     Object.assign(this.index, idx);
     this.firstFlagged.clear();
     for (const [k, v] of snap.firstFlagged) this.firstFlagged.set(k, v);
-    this.anonymizedSignups.clear();
-    for (const id of snap.anonymizedSignups) this.anonymizedSignups.add(id);
+    this.notableSignups.clear();
+    for (const id of snap.anonymizedSignups) this.notableSignups.add(id);
     this.scoredN.clear();
     for (const [k, v] of snap.scoredN) this.scoredN.set(k, v);
     this.dirty.clear();
