@@ -127,6 +127,65 @@ describe('distillation', () => {
     expect(flagged(a)).toBe(false);
     expect(a.recommended_action).not.toBe('block');
   });
+
+  it('flags single-turn CoT and benchmark sweeps at 30 a day with short outputs on the first day', async () => {
+    const events = sweeps('d2', { perDay: 30, days: 1, hours: [9, 17], ip: ipOf('hosting', 'US', 6) }).map((e) => ({ ...e, output_tokens: 250 }));
+    const a = byId(await run([account('d2', { org_id: 'o3', org_name: 'Steady Labs', declared_use: 'research', payment_fingerprint: 'pm_d2' })], events)).get('d2')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.reasons.map((r) => r.code)).toContain('shallow_sweeps');
+  });
+
+  it('does not flag the same sweeps at 10 a day (a person practising benchmark questions)', async () => {
+    const events = sweeps('d3', { perDay: 10, days: 2, hours: [9, 17], ip: ipOf('hosting', 'US', 7) }).map((e) => ({ ...e, output_tokens: 250 }));
+    const a = byId(await run([account('d3', { declared_use: 'research', payment_fingerprint: 'pm_d3' })], events)).get('d3')!;
+    expect(flagged(a)).toBe(false);
+  });
+
+  /** A declared, verified evaluator's three days of sweeps; `sessions` mixes in multi-turn sessions with tools (every third request). */
+  function evaluatorTraffic(id: string, sessions: boolean): UsageEvent[] {
+    return sweeps(id, { perDay: 120, days: 3, hours: [1, 11], ip: ipOf('hosting', 'US', 11) }).map((e, i) => (sessions && i % 3 === 2 ? { ...e, prompt: PROMPTS.chat(i), system: undefined, turns: 7, tools: 3, output_tokens: 300 } : e));
+  }
+  const evaluatorAccount = (id: string): Account => account(id, { org_id: `o_${id}`, org_name: 'Bench Metrics Inc', declared_use: 'evaluation', verification: 'business', payment_fingerprint: `pm_${id}` });
+
+  it('does not let an evaluation declaration discount sweeps that come with a third multi-turn sessions', async () => {
+    const a = byId(await run([evaluatorAccount('ev2')], evaluatorTraffic('ev2', true))).get('ev2')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.labels).toContain('capability_probing');
+  });
+
+  it('keeps the discount for a declared evaluator whose same volume is single-turn items only', async () => {
+    const a = byId(await run([evaluatorAccount('ev3')], evaluatorTraffic('ev3', false))).get('ev3')!;
+    expect(flagged(a)).toBe(false);
+  });
+});
+
+
+/** A small account's requests through rotating residential proxies: `mcq` multiple-choice items, `cot` CoT prompts under a CoT system prompt, the rest multi-turn chats. */
+function smallProxyAccount(id: string, mix: { mcq: number; cot: number; chat: number }): UsageEvent[] {
+  const kinds = [...Array<string>(mix.mcq).fill('mcq'), ...Array<string>(mix.cot).fill('cot'), ...Array<string>(mix.chat).fill('chat')];
+  return kinds.map((k, i) => {
+    const ip = ipOf(i % 3 === 0 ? 'mobile' : 'residential', ROTATE[i % ROTATE.length]!, 300 + 37 * i);
+    const content = k === 'mcq' ? { prompt: PROMPTS.mcq(i) } : k === 'cot' ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.chat(i), turns: 4 };
+    return event(id, T0 + i * 5 * HOUR, { ip, ...content });
+  });
+}
+
+describe('card-less proxy accounts with few requests', () => {
+  it('steps up a 16-request account whose rotating residential traffic is a dense benchmark and CoT mix', async () => {
+    const v = await run([account('few', { signup_ip: ipOf('residential', 'US', 9100) })], smallProxyAccount('few', { mcq: 6, cot: 5, chat: 5 }));
+    const a = byId(v).get('few')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.recommended_action).toBe('step_up');
+    expect(a.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
+  });
+
+  it('does not flag a 16-request proxy user with a few benchmark-looking questions, though its rates pass the bar for larger accounts', async () => {
+    // 3 multiple-choice items (19%), 5 CoT prompts (31%): over the 12% / 18% / 5% asked of 25+ requests.
+    const v = await run([account('pu', { payment_fingerprint: 'pm_pu', signup_ip: ipOf('residential', 'GB', 9200) })], smallProxyAccount('pu', { mcq: 3, cot: 5, chat: 8 }));
+    const a = byId(v).get('pu')!;
+    expect(flagged(a)).toBe(false);
+    expect(a.reasons.map((r) => r.code)).not.toContain('benchmark_sweeps_via_residential_proxies');
+  });
 });
 
 describe('resellers', () => {

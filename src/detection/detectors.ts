@@ -66,7 +66,11 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   // A declared, verified evaluator runs periodic sweeps; one that sweeps every day (or round
   // the clock) is harvesting whatever it declared.
   const everyDay = d.activeDays >= 4 && d.activeDays / (Math.floor(d.spanDays) + 1) >= 0.85;
-  const evaluator = a?.declared_use === 'evaluation' && (a.verification === 'business' || a.verification === 'id') && !everyDay;
+  // An evaluation harness sends items, one per request. A declared evaluator whose traffic is
+  // more than a fifth multi-turn sessions (judged from 20 requests on) is doing more than the
+  // evaluation it declared, and the declaration no longer discounts what it harvests.
+  const sweepShaped = d.n < 20 || d.shallow >= 0.8;
+  const evaluator = a?.declared_use === 'evaluation' && (a.verification === 'business' || a.verification === 'id') && !everyDay && sweepShaped;
   // Course homework: near-duplicate prompts from one campus are copying, not harvesting.
   const homework = d.education >= 0.3 && d.countries <= 1;
   let content = clamp((idx - 0.55) / 0.9);
@@ -90,9 +94,11 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       weight: 0.5,
     });
   }
-  // Shallow templated sweeps at volume, with long outputs: capability harvesting.
+  // Shallow templated sweeps at volume, with long outputs: capability harvesting. Together
+  // with full distillation content, sweeps at a little over 15 requests a day step up even
+  // with short outputs (0.45 and 0.45); a declared evaluator's sweeps stay discounted.
   if (d.shallow >= 0.5 && d.bench + d.cot >= 0.45 && d.perActiveDay >= 15) {
-    const w = clamp(0.35 + 0.25 * clamp((d.outIn - 1) / 1.5) + 0.2 * clamp((d.perActiveDay - 15) / 60));
+    const w = clamp(0.45 + 0.25 * clamp((d.outIn - 1) / 1.5) + 0.2 * clamp((d.perActiveDay - 15) / 60));
     out.push({
       detector: 'distillation',
       label: 'capability_probing',
@@ -142,14 +148,18 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
       weight: 0.3,
     });
     // Multiple-choice benchmark items and CoT prompts mixed into traffic that hops across
-    // residential proxies: a proxy service's accounts harvesting for a distiller.
-    if (ctx.hasContent && d.n >= 25 && d.mc >= 0.12 && d.bench >= 0.18 && d.cotSys >= 0.05) {
+    // residential proxies: a proxy service's accounts harvesting for a distiller. A small
+    // account (10–24 requests) shows it only with a denser mix — a fifth multiple-choice items,
+    // over a third benchmark-like, 30% CoT system prompts — where a proxy user's few benchmark-
+    // looking chats can reach the loose rates by chance; it then weighs less (step-up, not block).
+    const sweepMix = d.n >= 25 ? d.mc >= 0.12 && d.bench >= 0.18 && d.cotSys >= 0.05 : d.n >= 10 && d.mc >= 0.2 && d.bench >= 0.35 && d.cotSys >= 0.3;
+    if (ctx.hasContent && sweepMix) {
       out.push({
         detector: 'distillation',
         label: 'distillation',
         code: 'benchmark_sweeps_via_residential_proxies',
-        detail: ctx.explain === false ? '' : `${pct(d.mc)} multiple-choice benchmark items, ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies`,
-        weight: 0.6,
+        detail: ctx.explain === false ? '' : `${pct(d.mc)} multiple-choice benchmark items, ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies over ${d.n} requests`,
+        weight: d.n >= 25 ? 0.6 : 0.45,
       });
     }
   }
