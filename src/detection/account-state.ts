@@ -4,7 +4,7 @@
  * capped frequency map. Plain data throughout so `v8.serialize` checkpoints it.
  */
 import { TASKS, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
-import { cappedAdd, cappedInsert, distinctAdd, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, cappedInsert, distinctAdd, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 export const NET = { hosting: 0, residential: 1, mobile: 2, education: 3, business: 4, unknown: 5, anonymizer: 6, entity: 7 } as const;
 export const TASK_INDEX = new Map<string, number>(TASKS.map((t, i) => [t, i]));
@@ -17,6 +17,8 @@ const OFF_SIM = OFF_TASK + TASKS.length;
 const C_SIZE = OFF_SIM + 2 * RECENT_SIM;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** The last user agent each account and key keeps: a few hundred distinct strings among millions of accounts. */
+const USER_AGENTS = new Interner(4096);
 
 /** What the intelligence says about an address, reduced to what the features keep. */
 export interface NetFacts {
@@ -192,11 +194,24 @@ function popcount32(x: number): number {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
-/** The /24 (IPv4) or /48 (IPv6) prefix of an address. */
+const CODES: number[] = [];
+/**
+ * A string built in one piece. Concatenating gives V8 a rope (a cons string: a node and its two
+ * parts) once the result is 13 characters or longer; prefixes and keys that accounts keep for the
+ * whole run cost about half as much flat (measured: 40 bytes against 72 for a /24 prefix).
+ */
+export function flat(s: string): string {
+  if (s.length < 13) return s;
+  CODES.length = s.length;
+  for (let j = 0; j < s.length; j++) CODES[j] = s.charCodeAt(j);
+  return String.fromCharCode.apply(null, CODES);
+}
+
+/** The /24 (IPv4) or /48 (IPv6) prefix of an address (a flat string: accounts keep prefixes). */
 export function ipPrefix(ip: string): string {
-  if (ip.includes(':')) return ip.split(':').slice(0, 3).join(':') + '::/48';
+  if (ip.includes(':')) return flat(ip.split(':').slice(0, 3).join(':') + '::/48');
   const i = ip.lastIndexOf('.');
-  return i > 0 ? `${ip.slice(0, i)}.0/24` : ip;
+  return i > 0 ? flat(`${ip.slice(0, i)}.0/24`) : ip;
 }
 
 /** Adds to a capped map's key and returns its slot (-1 when the key went to `other`). */
@@ -282,7 +297,7 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   if (x.entityAsn) s.entityAsnUse = cappedAdd(s.entityAsnUse, x.entityAsn, 4);
   if (ev.user_agent && ev.user_agent !== s.lastUa) {
     s.uas = distinctAdd(s.uas, ev.user_agent);
-    s.lastUa = ev.user_agent;
+    s.lastUa = USER_AGENTS.get(ev.user_agent);
   }
   if (ev.key_id && ev.key_id !== s.lastKey) {
     s.keys = distinctAdd(s.keys, ev.key_id);
@@ -397,6 +412,6 @@ export function updateKey(k: KeyState, x: EventFacts): void {
   const ua = x.ev.user_agent;
   if (ua && ua !== k.lastUa) {
     k.uas = distinctAdd(k.uas, ua);
-    k.lastUa = ua;
+    k.lastUa = USER_AGENTS.get(ua);
   }
 }

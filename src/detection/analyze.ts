@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { Account, DECISIONS, DECLARED_USES, ENDPOINTS, UsageEvent, VERIFICATION_LEVELS, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
 import { createScreener } from '../intel/index.js';
 import { DetectionEngine } from './engine.js';
+import { Interner } from './sketches.js';
 
 export interface LineIssue {
   file: string;
@@ -188,9 +189,16 @@ async function write(out: NodeJS.WritableStream, s: string): Promise<void> {
  * holds every account for the whole run: at a million accounts these two strings alone cost
  * about 200 MB.
  */
-function slim(a: Account): Account {
+function slim(a: Account, shared: Interner): Account {
   const { email, signup_user_agent: _ua, ...kept } = a;
   if (kept.email_domain === undefined && email?.includes('@')) kept.email_domain = email.slice(email.indexOf('@') + 1);
+  // Values many accounts repeat are kept once.
+  if (kept.email_domain !== undefined) kept.email_domain = shared.get(kept.email_domain);
+  if (kept.declared_country !== undefined) kept.declared_country = shared.get(kept.declared_country);
+  if (kept.payment_country !== undefined) kept.payment_country = shared.get(kept.payment_country);
+  if (kept.org_id !== undefined) kept.org_id = shared.get(kept.org_id);
+  if (kept.declared_use !== undefined) kept.declared_use = shared.get(kept.declared_use) as Account['declared_use'];
+  if (kept.verification !== undefined) kept.verification = shared.get(kept.verification) as Account['verification'];
   return kept;
 }
 
@@ -209,9 +217,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     ...(opts.previousVerdictsFile ? { previousClusters: previousClusters(opts.previousVerdictsFile) } : {}),
   });
   let accounts = 0;
+  const shared = new Interner(65_536);
   const progress = (phase: AnalyzeProgress['phase']): void => opts.onProgress?.({ phase, accounts, events: engine.eventCount, skipped });
   for await (const a of readJsonLines(opts.accountsFile, FastAccount, onIssue, opts.strict)) {
-    engine.addAccount(slim(a));
+    engine.addAccount(slim(a, shared));
     if (++accounts % 50_000 === 0) progress('accounts');
   }
   progress('accounts');

@@ -22,7 +22,7 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { newAccountState, newKeyState, updateAccount, updateKey, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { flat, newAccountState, newKeyState, updateAccount, updateKey, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, communities, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
@@ -287,7 +287,7 @@ export class DetectionEngine {
       }
       // Signup bursts: accounts created in the same hour from the same /24 or with the same device.
       const hour = Math.floor(Date.parse(a.created_at) / HOUR);
-      if (a.signup_ip) this.index.add('signup_burst', `${hour}|${ipPrefix(a.signup_ip)}`, id);
+      if (a.signup_ip) this.index.add('signup_burst', flat(`${hour}|${ipPrefix(a.signup_ip)}`), id);
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cappedAdd, cappedGet, cappedTop, cappedTotal, distinctAdd, distinctCount, distinctHas, distinctIsSketch, entropy, hash32, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, cappedGet, cappedTop, cappedTotal, distinctAdd, distinctCount, distinctHas, distinctIsSketch, entropy, hash32, Interner, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 describe('distinct counter', () => {
   it('counts exactly while small', () => {
@@ -67,5 +67,21 @@ describe('entropy', () => {
   it('is 0 for one category and log2(n) for a uniform spread', () => {
     expect(entropy([5, 0, 0])).toBe(0);
     expect(entropy([1, 1, 1, 1])).toBeCloseTo(2);
+  });
+});
+
+describe('interner', () => {
+  // Which copy comes back is not observable from JavaScript (strings compare by value); what
+  // can be checked is that the value never changes, below and past the cap.
+  it('returns the value it was given, below and past its cap', () => {
+    const i = new Interner(2);
+    const a1 = ['ab', 'c'].join('');
+    const a2 = ['a', 'bc'].join('');
+    expect(i.get(a1)).toBe(a1);
+    expect(i.get(a2)).toBe(a1);
+    i.get('x');
+    const y = ['y', 'y'].join('');
+    expect(i.get(y)).toBe(y);
+    expect(i.get(a2)).toBe(a1);
   });
 });

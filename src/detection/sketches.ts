@@ -164,3 +164,20 @@ export function entropy(counts: ArrayLike<number>, offset = 0, length = counts.l
   }
   return h;
 }
+
+/**
+ * One shared copy of strings that repeat across many accounts (user agents, countries, e-mail
+ * domains): every parsed record brings its own copy, and an account keeps some of them for the
+ * whole run. Bounded: past `cap` distinct values a string is returned as it is.
+ */
+export class Interner {
+  private readonly m = new Map<string, string>();
+  constructor(private readonly cap = 8192) {}
+
+  get(s: string): string {
+    const v = this.m.get(s);
+    if (v !== undefined) return v;
+    if (this.m.size < this.cap) this.m.set(s, s);
+    return s;
+  }
+}
