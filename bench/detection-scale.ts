@@ -3,7 +3,11 @@
  * `warden simulate`), for the scale target: wall time, events per second, peak memory, and the
  * same run's read + JSON.parse pass over the events file as the side-by-side baseline.
  *
- *   node --max-old-space-size=4096 --import tsx bench/detection-scale.ts --dir DIR [--no-baseline]
+ *   node --import tsx bench/detection-scale.ts --dir DIR [--no-baseline] [--max-heap MB] [--in-thread]
+ *
+ * By default the analysis runs as `warden analyze` runs it: in a worker thread with its own heap
+ * limit (`--max-heap`, default 4096 MB) and young generation (src/cli/analyze-worker.ts).
+ * `--in-thread` calls `analyze()` in this thread instead (then Node's own flags set the heap).
  *
  * Peak memory is the process's high-water resident set (VmHWM from /proc/self/status, which
  * includes the baseline pass; `process.resourceUsage().maxRSS` elsewhere) besides the sampled
@@ -16,14 +20,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
-import { analyze } from '../src/detection/index.js';
+import { analyze, type AnalyzeProgress } from '../src/detection/index.js';
 import { openIpIntel } from '../src/intel/index.js';
+import { analyzeInWorker, DEFAULT_MAX_HEAP_MB } from '../src/cli/analyze-worker.js';
 
-const { values } = parseArgs({ options: { dir: { type: 'string' }, 'no-baseline': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { dir: { type: 'string' }, 'no-baseline': { type: 'boolean', default: false }, 'max-heap': { type: 'string', default: String(DEFAULT_MAX_HEAP_MB) }, 'in-thread': { type: 'boolean', default: false } } });
 if (!values.dir) throw new Error('give --dir DIR: a world directory with accounts.jsonl and events.jsonl (or .gz)');
 const pick = (base: string): string => (existsSync(join(values.dir!, `${base}.jsonl`)) ? join(values.dir!, `${base}.jsonl`) : join(values.dir!, `${base}.jsonl.gz`));
 const eventsFile = pick('events');
-const intel = openIpIntel();
+// Opened in this thread only for --in-thread (the worker opens its own).
+const intel = (): ReturnType<typeof openIpIntel> => openIpIntel();
 
 /** High-water and current resident set in bytes (Linux /proc; maxRSS elsewhere). */
 const rss = (): { hwm: number; now: number } => {
@@ -80,20 +86,19 @@ t = performance.now();
 const firstAt = new Map<string, number>();
 const lastAt = new Map<string, number>();
 let lastPhase = '';
-const r = await analyze({
-  accountsFile: pick('accounts'),
-  eventsFile,
-  outDir: join(values.dir, 'detection-out'),
-  intel,
-  onProgress: (p) => {
-    const now = performance.now();
-    if (!firstAt.has(p.phase)) firstAt.set(p.phase, now);
-    lastAt.set(p.phase, now);
-    if (p.phase !== lastPhase) log(`phase ${p.phase}: ${fmt(p.accounts)} accounts, ${fmt(p.events)} events`);
-    else if (p.phase === 'events' && p.events % 1_000_000 === 0) log(`events ${fmt(p.events)}`);
-    lastPhase = p.phase;
-  },
-});
+const onProgress = (p: AnalyzeProgress): void => {
+  const now = performance.now();
+  if (!firstAt.has(p.phase)) firstAt.set(p.phase, now);
+  lastAt.set(p.phase, now);
+  if (p.phase !== lastPhase) log(`phase ${p.phase}: ${fmt(p.accounts)} accounts, ${fmt(p.events)} events`);
+  else if (p.phase === 'events' && p.events % 1_000_000 === 0) log(`events ${fmt(p.events)}`);
+  lastPhase = p.phase;
+};
+const outDir = join(values.dir, 'detection-out');
+const inWorker = !values['in-thread'];
+const r = inWorker
+  ? await analyzeInWorker({ accountsFile: pick('accounts'), eventsFile, outDir, intel: { custom_networks: [] } }, { maxHeapMb: Number(values['max-heap']) }, { progress: onProgress })
+  : await analyze({ accountsFile: pick('accounts'), eventsFile, outDir, intel: intel(), onProgress });
 const s = (performance.now() - t) / 1000;
 const analyzeCpu = cpuS(c);
 const tEnd = performance.now();
@@ -116,7 +121,7 @@ process.stdout.write(
     `analyze: ${s.toFixed(1)} s wall (${fmt(r.summary.events / s)} events/s${values['no-baseline'] ? '' : `, ${(s / readS).toFixed(1)}× the baseline`}), ${analyzeCpu.toFixed(1)} s CPU (${fmt(r.summary.events / analyzeCpu)} events per CPU-second${values['no-baseline'] ? '' : `, ${(analyzeCpu / readCpu).toFixed(1)}× the baseline`})`,
     `${fmt(r.flagged)} flagged, ${fmt(r.clusters)} clusters; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${cpus().length} cores`,
     `analyze phases: ${phases.join(', ')}`,
-    `peak heap ${mb(peakHeap)} (sampled every 250 ms), peak RSS during analyze ${mb(peakRss)} (sampled), process VmHWM ${mb(end.hwm)}`,
+    `${inWorker ? `worker thread, heap limit ${values['max-heap']} MB (the heap is the worker's: not sampled here)` : `peak heap ${mb(peakHeap)} (sampled every 250 ms)`}, peak RSS during analyze ${mb(peakRss)} (sampled), process VmHWM ${mb(end.hwm)}`,
     `verdicts file ${r.verdictsFile} (${mb(statSync(r.verdictsFile).size)})`,
   ].join('\n') + '\n',
 );

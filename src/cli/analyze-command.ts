@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { WardenError } from '../core/index.js';
-import { analyze } from '../detection/index.js';
-import { createScreener, loadWatchlist, openIpIntel } from '../intel/index.js';
+import { ValidationError, WardenError } from '../core/index.js';
+import { loadWatchlist } from '../intel/index.js';
+import { analyzeInWorker, DEFAULT_MAX_HEAP_MB } from './analyze-worker.js';
 import type { WardenConfig } from './config.js';
 
 export function registerAnalyzeCommand(program: Command, ctx: { config: () => WardenConfig }): void {
@@ -19,36 +19,41 @@ export function registerAnalyzeCommand(program: Command, ctx: { config: () => Wa
     .requiredOption('--out <dir>', 'where verdicts.json is written')
     .option('--previous <verdicts.json>', "an earlier run's verdicts: clusters keep their ids")
     .option('--strict', 'stop at the first malformed line instead of skipping it')
-    .action(async (o: { accounts: string; events: string; watchlist?: string; out: string; previous?: string; strict?: boolean }) => {
+    .option('--max-heap <MB>', 'heap limit of the analysis (about 2.5 KB per account and 1 GB besides; a million accounts fit the default)', String(DEFAULT_MAX_HEAP_MB))
+    .action(async (o: { accounts: string; events: string; watchlist?: string; out: string; previous?: string; strict?: boolean; maxHeap: string }) => {
       for (const f of [o.accounts, o.events, o.previous].filter((x): x is string => !!x)) {
         if (!existsSync(f)) throw new WardenError('NOT_FOUND', `${f} does not exist.`);
       }
+      const maxHeapMb = Number(o.maxHeap);
+      if (!Number.isInteger(maxHeapMb) || maxHeapMb < 256) throw new ValidationError(`--max-heap ${o.maxHeap}: give a whole number of megabytes, 256 or more.`);
       const c = ctx.config();
       const watchlistFile = o.watchlist ?? c.watchlist;
       const watchlist = watchlistFile ? loadWatchlist(watchlistFile) : undefined;
-      const intel = openIpIntel({ customNetworks: c.intel.custom_networks, ...(c.intel.data_dir ? { dataDir: c.intel.data_dir } : {}), ...(watchlist ? { watchlist } : {}) });
-      const screener = createScreener({ ...(watchlist ? { watchlist } : {}), ...(c.intel.data_dir ? { dataDir: c.intel.data_dir } : {}) });
       let issues = 0;
       let last = 0;
-      const result = await analyze({
-        accountsFile: o.accounts,
-        eventsFile: o.events,
-        outDir: o.out,
-        intel,
-        screener,
-        ...(watchlist ? { watchlist } : {}),
-        ...(o.previous ? { previousVerdictsFile: o.previous } : {}),
-        ...(o.strict ? { strict: true } : {}),
-        onIssue: (i) => {
-          if (++issues <= 20) process.stderr.write(`${i.file}:${i.line}: ${i.message} (skipped)\n`);
-          else if (issues === 21) process.stderr.write('… more malformed lines; the summary counts them all\n');
+      const result = await analyzeInWorker(
+        {
+          accountsFile: o.accounts,
+          eventsFile: o.events,
+          outDir: o.out,
+          intel: { custom_networks: c.intel.custom_networks, ...(c.intel.data_dir ? { data_dir: c.intel.data_dir } : {}) },
+          ...(watchlist ? { watchlist } : {}),
+          ...(o.previous ? { previousVerdictsFile: o.previous } : {}),
+          ...(o.strict ? { strict: true } : {}),
         },
-        onProgress: (p) => {
-          if (Date.now() - last < 2000) return;
-          last = Date.now();
-          process.stderr.write(`analyze: ${p.phase}: ${p.accounts} accounts, ${p.events} events, ${p.skipped} skipped\n`);
+        { maxHeapMb },
+        {
+          issue: (i) => {
+            if (++issues <= 20) process.stderr.write(`${i.file}:${i.line}: ${i.message} (skipped)\n`);
+            else if (issues === 21) process.stderr.write('… more malformed lines; the summary counts them all\n');
+          },
+          progress: (p) => {
+            if (Date.now() - last < 2000) return;
+            last = Date.now();
+            process.stderr.write(`analyze: ${p.phase}: ${p.accounts} accounts, ${p.events} events, ${p.skipped} skipped\n`);
+          },
         },
-      });
+      );
       const s = result.summary;
       process.stdout.write(
         `Wrote ${result.verdictsFile} in ${result.seconds.toFixed(1)} s: ${s.accounts} accounts, ${s.events} events, ${result.flagged} flagged, ${result.clusters} clusters, ${s.skipped_lines} malformed lines skipped.\n`,

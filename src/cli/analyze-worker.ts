@@ -1,0 +1,122 @@
+/**
+ * `warden analyze` runs the batch analysis in a worker thread, for two reasons:
+ *
+ * - memory limits of its own: a heap limit the user sets (`--max-heap`), whatever Node's default
+ *   is, and a young generation sized for the per-event garbage (every parsed line dies young);
+ * - an out-of-memory stop is reported as what it is, with the limit to raise, instead of a V8
+ *   abort that takes the process down mid-line.
+ *
+ * The worker opens its own IP intelligence and screener from plain options (the loaded
+ * databases cannot cross threads) and posts progress, malformed lines and the result back.
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { WardenError, type ErrorCode, type Watchlist } from '../core/index.js';
+import { analyze, type AnalyzeProgress, type AnalyzeResult, type LineIssue } from '../detection/index.js';
+import { createScreener, openIpIntel } from '../intel/index.js';
+import type { WardenConfig } from './config.js';
+
+export interface AnalyzeJob {
+  accountsFile: string;
+  eventsFile: string;
+  outDir: string;
+  watchlist?: Watchlist;
+  previousVerdictsFile?: string;
+  strict?: boolean;
+  /** The config's intelligence settings (custom networks, data directory). */
+  intel: Pick<WardenConfig['intel'], 'custom_networks' | 'data_dir'>;
+}
+
+export interface AnalyzeLimits {
+  /** Old-generation heap limit of the worker, MB. */
+  maxHeapMb: number;
+  /** Young-generation size of the worker, MB (three semi-spaces' worth in V8). */
+  youngMb?: number;
+}
+
+/** Node's own default old-space limit on 64-bit machines with enough memory. */
+export const DEFAULT_MAX_HEAP_MB = 4096;
+const DEFAULT_YOUNG_MB = 192;
+
+type Message =
+  | { type: 'progress'; p: AnalyzeProgress }
+  | { type: 'issue'; i: LineIssue }
+  | { type: 'done'; r: AnalyzeResult }
+  | { type: 'error'; code: string | null; message: string; stack?: string };
+
+/** Runs `analyze` in a worker thread with its own memory limits; progress and issues come back as they happen. */
+export function analyzeInWorker(
+  job: AnalyzeJob,
+  limits: AnalyzeLimits,
+  on: { progress?: (p: AnalyzeProgress) => void; issue?: (i: LineIssue) => void } = {},
+): Promise<AnalyzeResult> {
+  // The worker is this very module: compiled (.js), or the source (.ts) when Warden runs from
+  // source under tsx (tests, benchmarks), whose loader a worker must register for itself.
+  const ts = extname(fileURLToPath(import.meta.url)) === '.ts';
+  const self = new URL(`./analyze-worker${ts ? '.ts' : '.js'}`, import.meta.url);
+  const worker = new Worker(ts ? `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(self.href)}); });` : self, {
+    ...(ts ? { eval: true } : {}),
+    workerData: job,
+    resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb, maxYoungGenerationSizeMb: limits.youngMb ?? DEFAULT_YOUNG_MB },
+    stdout: false,
+    stderr: false,
+  });
+  return new Promise<AnalyzeResult>((resolve, reject) => {
+    let settled = false;
+    const settle = (f: () => void): void => {
+      if (!settled) {
+        settled = true;
+        f();
+      }
+    };
+    worker.on('message', (m: Message) => {
+      if (m.type === 'progress') on.progress?.(m.p);
+      else if (m.type === 'issue') on.issue?.(m.i);
+      else if (m.type === 'done') settle(() => resolve(m.r));
+      else
+        settle(() => {
+          const e = m.code ? new WardenError(m.code as ErrorCode, m.message) : new Error(m.message);
+          if (m.stack) e.stack = m.stack;
+          reject(e);
+        });
+    });
+    worker.on('error', (e: Error & { code?: string }) =>
+      settle(() =>
+        reject(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new WardenError('UNAVAILABLE', `analyze ran out of memory at its heap limit of ${limits.maxHeapMb} MB; run it again with a larger --max-heap (for example --max-heap ${limits.maxHeapMb * 2}) on a machine with that much free memory.`)
+            : e,
+        ),
+      ),
+    );
+    worker.on('exit', (code) => settle(() => reject(new Error(`the analysis worker stopped (exit code ${code}) before it finished`))));
+  });
+}
+
+async function runJob(job: AnalyzeJob): Promise<void> {
+  const port = parentPort!;
+  const post = (m: Message): void => port.postMessage(m);
+  try {
+    const intel = openIpIntel({ customNetworks: job.intel.custom_networks, ...(job.intel.data_dir ? { dataDir: job.intel.data_dir } : {}), ...(job.watchlist ? { watchlist: job.watchlist } : {}) });
+    const screener = createScreener({ ...(job.watchlist ? { watchlist: job.watchlist } : {}), ...(job.intel.data_dir ? { dataDir: job.intel.data_dir } : {}) });
+    const r = await analyze({
+      accountsFile: job.accountsFile,
+      eventsFile: job.eventsFile,
+      outDir: job.outDir,
+      intel,
+      screener,
+      ...(job.watchlist ? { watchlist: job.watchlist } : {}),
+      ...(job.previousVerdictsFile ? { previousVerdictsFile: job.previousVerdictsFile } : {}),
+      ...(job.strict ? { strict: true } : {}),
+      onIssue: (i) => post({ type: 'issue', i }),
+      onProgress: (p) => post({ type: 'progress', p }),
+    });
+    post({ type: 'done', r });
+  } catch (e) {
+    const err = e as Error & { code?: unknown };
+    post({ type: 'error', code: e instanceof WardenError ? String(err.code) : null, message: err.message, ...(err.stack ? { stack: err.stack } : {}) });
+  }
+}
+
+if (!isMainThread && (workerData as AnalyzeJob | null)?.accountsFile) void runJob(workerData as AnalyzeJob);
