@@ -3,7 +3,7 @@
  * `warden simulate`), for the scale target: wall time, events per second, peak memory, and the
  * same run's read + JSON.parse pass over the events file as the side-by-side baseline.
  *
- *   node --import tsx bench/detection-scale.ts --dir DIR [--no-baseline] [--max-heap MB] [--in-thread]
+ *   node --import tsx bench/detection-scale.ts --dir DIR [--no-baseline] [--max-heap MB] [--young-mb MB] [--in-thread]
  *
  * By default the analysis runs as `warden analyze` runs it: in a worker thread with its own heap
  * limit (`--max-heap`, default 4096 MB) and young generation (src/cli/analyze-worker.ts).
@@ -24,7 +24,7 @@ import { analyze, type AnalyzeProgress } from '../src/detection/index.js';
 import { openIpIntel } from '../src/intel/index.js';
 import { analyzeInWorker, DEFAULT_MAX_HEAP_MB } from '../src/cli/analyze-worker.js';
 
-const { values } = parseArgs({ options: { dir: { type: 'string' }, 'no-baseline': { type: 'boolean', default: false }, 'max-heap': { type: 'string', default: String(DEFAULT_MAX_HEAP_MB) }, 'in-thread': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { dir: { type: 'string' }, 'no-baseline': { type: 'boolean', default: false }, 'max-heap': { type: 'string', default: String(DEFAULT_MAX_HEAP_MB) }, 'in-thread': { type: 'boolean', default: false }, 'young-mb': { type: 'string' } } });
 if (!values.dir) throw new Error('give --dir DIR: a world directory with accounts.jsonl and events.jsonl (or .gz)');
 const pick = (base: string): string => (existsSync(join(values.dir!, `${base}.jsonl`)) ? join(values.dir!, `${base}.jsonl`) : join(values.dir!, `${base}.jsonl.gz`));
 const eventsFile = pick('events');
@@ -97,7 +97,7 @@ const onProgress = (p: AnalyzeProgress): void => {
 const outDir = join(values.dir, 'detection-out');
 const inWorker = !values['in-thread'];
 const r = inWorker
-  ? await analyzeInWorker({ accountsFile: pick('accounts'), eventsFile, outDir, intel: { custom_networks: [] } }, { maxHeapMb: Number(values['max-heap']) }, { progress: onProgress })
+  ? await analyzeInWorker({ accountsFile: pick('accounts'), eventsFile, outDir, intel: { custom_networks: [] } }, { maxHeapMb: Number(values['max-heap']), ...(values['young-mb'] ? { youngMb: Number(values['young-mb']) } : {}) }, { progress: onProgress })
   : await analyze({ accountsFile: pick('accounts'), eventsFile, outDir, intel: intel(), onProgress });
 const s = (performance.now() - t) / 1000;
 const analyzeCpu = cpuS(c);
