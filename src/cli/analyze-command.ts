@@ -7,7 +7,11 @@ import type { Command } from 'commander';
 import { ValidationError, WardenError } from '../core/index.js';
 import { loadWatchlist } from '../intel/index.js';
 import { analyzeInWorker, DEFAULT_MAX_HEAP_MB } from './analyze-worker.js';
+import { progressBar } from './progress.js';
 import type { WardenConfig } from './config.js';
+
+/** What each phase is doing, as the bar shows it (the bar's percentage is the phase's own). */
+const PHASES = { accounts: '1/4 reading accounts', events: '2/4 reading events', clusters: '3/4 linking and scoring', write: '4/4 writing verdicts' } as const;
 
 export function registerAnalyzeCommand(program: Command, ctx: { config: () => WardenConfig }): void {
   program
@@ -30,7 +34,7 @@ export function registerAnalyzeCommand(program: Command, ctx: { config: () => Wa
       const watchlistFile = o.watchlist ?? c.watchlist;
       const watchlist = watchlistFile ? loadWatchlist(watchlistFile) : undefined;
       let issues = 0;
-      let last = 0;
+      const bar = progressBar('analyze', '{phase} | {accounts} accounts | {events} events | {skipped} skipped', { phase: PHASES.accounts, accounts: 0, events: 0, skipped: 0 });
       const result = await analyzeInWorker(
         {
           accountsFile: o.accounts,
@@ -47,13 +51,9 @@ export function registerAnalyzeCommand(program: Command, ctx: { config: () => Wa
             if (++issues <= 20) process.stderr.write(`${i.file}:${i.line}: ${i.message} (skipped)\n`);
             else if (issues === 21) process.stderr.write('… more malformed lines; the summary counts them all\n');
           },
-          progress: (p) => {
-            if (Date.now() - last < 2000) return;
-            last = Date.now();
-            process.stderr.write(`analyze: ${p.phase}: ${p.accounts} accounts, ${p.events} events, ${p.skipped} skipped\n`);
-          },
+          progress: (p) => bar.update(p.fraction, { phase: PHASES[p.phase], accounts: p.accounts, events: p.events, skipped: p.skipped }),
         },
-      );
+      ).finally(() => bar.stop());
       const s = result.summary;
       process.stdout.write(
         `Wrote ${result.verdictsFile} in ${result.seconds.toFixed(1)} s: ${s.accounts} accounts, ${s.events} events, ${result.flagged} flagged, ${result.clusters} clusters, ${s.skipped_lines} malformed lines skipped.\n`,

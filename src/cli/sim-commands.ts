@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { WardenError } from '../core/index.js';
 import { openIpIntel } from '../intel/index.js';
@@ -24,35 +23,14 @@ import {
 import type { WardenConfig } from './config.js';
 import { createAdminClient } from './admin-client.js';
 import { formatRoundTrip, runRoundTrip } from './roundtrip.js';
+import { progressBar } from './progress.js';
 
 export interface SimCommandContext {
   config: () => WardenConfig;
   print: (v: unknown) => void;
 }
 
-/** A progress bar on a terminal; a line every few seconds otherwise (CI logs). */
-function progressBar(label: string) {
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {accounts} accounts | {events} events | {phase}`, hideCursor: true, stream: process.stderr },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(100, 0, { accounts: 0, events: 0, phase: '' });
-    return {
-      update: (f: number, p: Record<string, unknown>) => bar.update(Math.round(f * 100), p),
-      stop: () => bar.stop(),
-    };
-  }
-  let last = 0;
-  return {
-    update: (f: number, p: Record<string, unknown>) => {
-      if (Date.now() - last < 5000 && f < 1) return;
-      last = Date.now();
-      process.stderr.write(`${label}: ${Math.round(f * 100)}% (${p['accounts']} accounts, ${p['events']} events, ${p['phase']})\n`);
-    },
-    stop: () => undefined,
-  };
-}
+const progressOf = (label: string) => progressBar(label, '{accounts} accounts | {events} events | {phase}', { accounts: 0, events: 0, phase: '' });
 
 const samplerFor = (c: WardenConfig) => openIpIntel({ customNetworks: c.intel.custom_networks, ...(c.intel.data_dir ? { dataDir: c.intel.data_dir } : {}) });
 
@@ -75,7 +53,7 @@ export function registerSimCommands(program: Command, ctx: SimCommandContext): v
       }
       if (!o.scenario) throw new WardenError('VALIDATION', `--scenario is required: one of ${safeList()} or a YAML file.`);
       const scenario = loadScenario(o.scenario);
-      const bar = progressBar(`simulate ${o.scenario}`);
+      const bar = progressOf(`simulate ${o.scenario}`);
       const t0 = Date.now();
       const result = await simulate(scenario, o.out, {
         sampler: samplerFor(ctx.config()),
@@ -99,7 +77,7 @@ export function registerSimCommands(program: Command, ctx: SimCommandContext): v
       if (o.suite) scenarios = loadSuite(o.suite).filter((s) => !o.split || s.split === o.split);
       else if (o.scenario) scenarios = [{ name: o.scenario, scenario: loadScenario(o.scenario) }];
       else throw new WardenError('VALIDATION', 'Give --scenario NAME|FILE or --suite NAME.');
-      const bar = progressBar('eval');
+      const bar = progressOf('eval');
       const intel = samplerFor(ctx.config());
       const report = await evaluate(scenarios, {
         sampler: intel,

@@ -98,6 +98,19 @@ describe('analyze (batch)', () => {
     expect(v.accounts.map((a) => a.account_id)).toEqual(expect.arrayContaining(['extra_field', 'owned', 'v6']));
   });
 
+  it('reports how far each phase is, by bytes read and verdicts written, ending each at 1', async () => {
+    const dir = tmp();
+    const w = world(dir, { gzip: true });
+    const seen: { phase: string; fraction: number }[] = [];
+    await analyze({ ...w, outDir: join(dir, 'out'), intel: fakeIntel(), onProgress: (p) => seen.push({ phase: p.phase, fraction: p.fraction }) });
+    for (const phase of ['accounts', 'events', 'write']) {
+      const f = seen.filter((x) => x.phase === phase).map((x) => x.fraction);
+      expect(f.at(-1)).toBe(1);
+      expect(f.every((x, i) => x >= 0 && x <= 1 && (i === 0 || x >= f[i - 1]!))).toBe(true);
+    }
+    expect(seen.map((x) => x.phase).filter((p, i, a) => p !== a[i - 1])).toEqual(['accounts', 'events', 'clusters', 'write']);
+  });
+
   it('lists degraded detectors when events carry no content and no intelligence is given', async () => {
     const dir = tmp();
     const events = Array.from({ length: 5 }, (_, k) => JSON.stringify(event('dev', T0 + k * HOUR))).join('\n');

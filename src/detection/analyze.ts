@@ -3,7 +3,7 @@
  * through the engine and writes verdicts.json as a stream. A malformed line is reported as
  * file:line and skipped (counted in `summary.skipped_lines`); `strict` makes the first one fatal.
  */
-import { createReadStream, createWriteStream, existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -24,6 +24,17 @@ export interface AnalyzeProgress {
   accounts: number;
   events: number;
   skipped: number;
+  /**
+   * How far the phase is, 0..1: the share of the file read (accounts, events; compressed bytes
+   * for .gz), of the verdicts written (write); 0 while the clusters are built.
+   */
+  fraction: number;
+}
+
+/** Where a reader is in its file: bytes read so far of the file's size (compressed bytes for .gz). */
+export interface ReadMeter {
+  read: number;
+  total: number;
 }
 
 export interface AnalyzeOptions {
@@ -59,14 +70,19 @@ interface Schema<T> {
 }
 
 /** Reads a JSON Lines file (gzip when the name ends in .gz), yielding valid records. */
-export async function* readJsonLines<T>(file: string, schema: Schema<T>, onIssue: (i: LineIssue) => void, strict = false): AsyncGenerator<T> {
+export async function* readJsonLines<T>(file: string, schema: Schema<T>, onIssue: (i: LineIssue) => void, strict = false, meter?: ReadMeter): AsyncGenerator<T> {
   if (!existsSync(file)) throw new ValidationError(`${file} does not exist: give the path of a JSON Lines file (.jsonl or .jsonl.gz).`);
   const raw = createReadStream(file);
+  if (meter) {
+    meter.total = statSync(file).size;
+    meter.read = 0;
+  }
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   const rl = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   for await (const text of rl) {
     line++;
+    if (meter) meter.read = raw.bytesRead;
     if (text.trim() === '') continue;
     let obj: unknown;
     let message: string | null = null;
@@ -218,18 +234,20 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   });
   let accounts = 0;
   const shared = new Interner(65_536);
-  const progress = (phase: AnalyzeProgress['phase']): void => opts.onProgress?.({ phase, accounts, events: engine.eventCount, skipped });
-  for await (const a of readJsonLines(opts.accountsFile, FastAccount, onIssue, opts.strict)) {
+  const meter: ReadMeter = { read: 0, total: 0 };
+  const progress = (phase: AnalyzeProgress['phase'], fraction = meter.total > 0 ? Math.min(1, meter.read / meter.total) : 0): void =>
+    opts.onProgress?.({ phase, accounts, events: engine.eventCount, skipped, fraction });
+  for await (const a of readJsonLines(opts.accountsFile, FastAccount, onIssue, opts.strict, meter)) {
     engine.addAccount(slim(a, shared));
     if (++accounts % 50_000 === 0) progress('accounts');
   }
-  progress('accounts');
+  progress('accounts', 1);
   // Re-importing the same event id is a no-op (interchange.md). Duplicates in an export sit
   // near each other in time, so ids are remembered for an hour of event time (bounded memory).
   let seen = new Set<string>();
   let older = new Set<string>();
   let windowEnd = -1;
-  for await (const e of readJsonLines(opts.eventsFile, FastUsageEvent, onIssue, opts.strict)) {
+  for await (const e of readJsonLines(opts.eventsFile, FastUsageEvent, onIssue, opts.strict, meter)) {
     const t = Date.parse(e.ts);
     if (windowEnd < 0) windowEnd = t + DEDUP_WINDOW_MS;
     if (t >= windowEnd) {
@@ -244,10 +262,11 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   }
   seen.clear();
   older.clear();
-  progress('clusters');
+  progress('events', 1);
+  progress('clusters', 0);
   // Verdicts are made and written one at a time (a million of them need not be in memory).
   const finishing = engine.finishing();
-  progress('write');
+  progress('write', 0);
   mkdirSync(opts.outDir, { recursive: true });
   const verdictsFile = join(opts.outDir, 'verdicts.json');
   const out = createWriteStream(verdictsFile);
@@ -258,7 +277,9 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   for (const v of finishing.accounts()) {
     if (v.recommended_action === 'step_up' || v.recommended_action === 'block') flagged++;
     await write(out, (i++ > 0 ? ',\n' : '') + JSON.stringify(v));
+    if (i % 50_000 === 0) progress('write', Math.min(1, i / Math.max(1, accounts)));
   }
+  progress('write', 1);
   const clusters = finishing.clusters();
   await write(out, '\n],"clusters":[\n');
   for (let i = 0; i < clusters.length; i++) await write(out, (i > 0 ? ',\n' : '') + JSON.stringify(clusters[i]));
