@@ -38,6 +38,33 @@ describe('account features moved between engines', () => {
     expect(second.evaluateNow().risks.find((r) => r.account_id === 'acc_1')).toEqual(whole.evaluateNow().risks.find((r) => r.account_id === 'acc_1'));
   });
 
+  it('takes a state saved before the capped maps were flat arrays and continues it', () => {
+    const intel = fakeIntel();
+    const whole = new DetectionEngine({ intel, autoEvaluate: false });
+    const first = new DetectionEngine({ intel, autoEvaluate: false });
+    const a = account('acc_2');
+    for (const e of [whole, first]) e.addAccount(a);
+    for (const ev of events('acc_2', 0, 30)) {
+      whole.ingest(ev);
+      first.ingest(ev);
+    }
+    const keys = ['k_acc_2_0', 'k_acc_2_1', 'k_acc_2_2'];
+    // The older wire form: each capped map as { keys, counts, other }.
+    const f = structuredClone(first.exportAccount('acc_2', keys)!);
+    const legacy = (m: (string | number)[] | null) => m && { other: m[0], keys: m.filter((_, i) => i % 2 === 1), counts: m.filter((_, i) => i > 0 && i % 2 === 0) };
+    const st = f.state as unknown as Record<string, unknown>;
+    for (const k of ['langs', 'tplUse', 'prefixUse', 'entityAsnUse']) st[k] = legacy(st[k] as (string | number)[] | null);
+    expect(st['prefixUse']).toHaveProperty('keys');
+    const second = new DetectionEngine({ intel, autoEvaluate: false });
+    second.addAccount(a);
+    second.importAccount(decodeAccountFeatures(encodeAccountFeatures(f)));
+    for (const ev of events('acc_2', 30, 30)) {
+      whole.ingest(ev);
+      second.ingest(ev);
+    }
+    expect(second.exportAccount('acc_2', keys)).toEqual(whole.exportAccount('acc_2', keys));
+  });
+
   it('drops an account’s features on request and exports nothing for an account without traffic', () => {
     const e = new DetectionEngine({ autoEvaluate: false });
     for (const ev of events('acc_2', 0, 5)) e.ingest(ev);

@@ -4,7 +4,7 @@
  * capped frequency map. Plain data throughout so `v8.serialize` checkpoints it.
  */
 import { TASKS, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
-import { cappedAdd, cappedInsert, distinctAdd, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, cappedBump, cappedCount, cappedFind, cappedFrom, cappedKey, cappedSize, distinctAdd, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 export const NET = { hosting: 0, residential: 1, mobile: 2, education: 3, business: 4, unknown: 5, anonymizer: 6, entity: 7 } as const;
 export const TASK_INDEX = new Map<string, number>(TASKS.map((t, i) => [t, i]));
@@ -214,23 +214,27 @@ export function ipPrefix(ip: string): string {
   return i > 0 ? flat(`${ip.slice(0, i)}.0/24`) : ip;
 }
 
-/** Adds to a capped map's key and returns its slot (-1 when the key went to `other`). */
-function cappedSlot(m: CappedCounts, key: string, cap: number): number {
-  const i = m.keys.indexOf(key);
-  if (i >= 0) {
-    m.counts[i]!++;
-    return i;
-  }
-  return cappedInsert(m, key, cap);
-}
-
-/** Adds one to a capped map's slot (-1: `other`) and returns the slot's new count. */
-function bumpSlot(m: CappedCounts, slot: number): number {
-  if (slot < 0) {
-    m.other++;
+/**
+ * Counts `key` in one of the state's capped maps (created, or replaced by a larger copy, as it
+ * grows) and returns its slot (-1 when the key went to `other`).
+ */
+function cappedSlot(s: AccountState, field: 'prefixUse' | 'tplUse', key: string, cap: number): number {
+  const m = s[field];
+  if (m === null) {
+    s[field] = newCapped(key);
     return 0;
   }
-  return ++m.counts[slot]!;
+  const i = cappedFind(m, key);
+  if (i >= 0) {
+    cappedBump(m, i);
+    return i;
+  }
+  if (cappedSize(m) < cap) {
+    s[field] = m.concat(key, 1);
+    return cappedSize(m);
+  }
+  cappedBump(m, -1);
+  return -1;
 }
 
 /** 32 bits of hexadecimal from `s` at `at` (8 digits; a non-hex character gives some number, never NaN). */
@@ -266,18 +270,17 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   s.outTok += ev.output_tokens ?? 0;
   if (ev.ip) {
     let pc: number;
-    if (ev.ip === s.lastIp && s.prefixUse) pc = bumpSlot(s.prefixUse, s.lastPrefixSlot ?? -1);
+    if (ev.ip === s.lastIp && s.prefixUse) pc = cappedBump(s.prefixUse, s.lastPrefixSlot ?? -1);
     else {
       s.ips = distinctAdd(s.ips, ev.ip);
       const p = ipPrefix(ev.ip);
       s.prefixes = distinctAdd(s.prefixes, p);
-      const pu = (s.prefixUse ??= newCapped());
-      const slot = cappedSlot(pu, p, 8);
+      const slot = cappedSlot(s, 'prefixUse', p, 8);
       s.lastIp = ev.ip;
       s.lastPrefixSlot = slot;
-      pc = slot < 0 ? 0 : pu.counts[slot]!;
+      pc = slot < 0 ? 0 : cappedCount(s.prefixUse!, slot);
     }
-    if (pc === 3 && onReuse) onReuse('net_prefix', s.prefixUse!.keys[s.lastPrefixSlot!]!);
+    if (pc === 3 && onReuse) onReuse('net_prefix', cappedKey(s.prefixUse!, s.lastPrefixSlot!));
   }
   const asn = ev.asn ?? x.ip?.asn;
   if (asn !== undefined && asn !== s.lastAsn) {
@@ -359,16 +362,15 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   if (f.sys_chars > 0 && cotMark) s.cotSys++;
   if (f.tpl) {
     let tc: number;
-    if (f.tpl === s.lastTpl && s.tplUse) tc = bumpSlot(s.tplUse, s.lastTplSlot ?? -1);
+    if (f.tpl === s.lastTpl && s.tplUse) tc = cappedBump(s.tplUse, s.lastTplSlot ?? -1);
     else {
       s.tpls = distinctAdd(s.tpls, f.tpl);
-      const tu = (s.tplUse ??= newCapped());
-      const slot = cappedSlot(tu, f.tpl, 10);
+      const slot = cappedSlot(s, 'tplUse', f.tpl, 10);
       s.lastTpl = f.tpl;
       s.lastTplSlot = slot;
-      tc = slot < 0 ? 0 : tu.counts[slot]!;
+      tc = slot < 0 ? 0 : cappedCount(s.tplUse!, slot);
     }
-    if (tc === 3 && onReuse) onReuse('template', s.tplUse!.keys[s.lastTplSlot!]!);
+    if (tc === 3 && onReuse) onReuse('template', cappedKey(s.tplUse!, s.lastTplSlot!));
   }
   if (f.sys_tpl) s.sysTpls = distinctAdd(s.sysTpls, f.sys_tpl);
   if (f.simhash) {
@@ -385,6 +387,18 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
     s.recentSimPos = (s.recentSimPos + 1) % RECENT_SIM;
     if (s.recentSimLen < RECENT_SIM) s.recentSimLen++;
   }
+}
+
+/**
+ * A state as a checkpoint or a worker's row holds it, in today's shape: states saved before the
+ * capped maps were flat arrays hold `{ keys, counts, other }` objects (converted in place).
+ */
+export function upgradeAccountState(s: AccountState): AccountState {
+  s.langs = cappedFrom(s.langs);
+  s.tplUse = cappedFrom(s.tplUse);
+  s.prefixUse = cappedFrom(s.prefixUse);
+  s.entityAsnUse = cappedFrom(s.entityAsnUse);
+  return s;
 }
 
 /** Per-key state: how many clients and places use a key (key sharing within an account). */

@@ -4,7 +4,7 @@
 import type { AccountState } from './account-state.js';
 import { NET, OFF_HOUR, OFF_NET, OFF_TASK, OFF_WEEKDAY } from './account-state.js';
 import { TASKS } from '../core/index.js';
-import { cappedTop, distinctCount, entropy } from './sketches.js';
+import { cappedCount, cappedKey, cappedSize, cappedTop, distinctCount, entropy } from './sketches.js';
 
 export interface Derived {
   n: number;
@@ -72,7 +72,7 @@ export function derive(s: AccountState): Derived {
   const c = Math.max(1, s.content);
   let reuse = 0;
   const tu = s.tplUse;
-  if (tu) for (let i = 0; i < tu.counts.length; i++) if (tu.counts[i]! >= 3) reuse += tu.counts[i]!;
+  if (tu) for (let i = 0; i < cappedSize(tu); i++) if (cappedCount(tu, i) >= 3) reuse += cappedCount(tu, i);
   const cc = s.c;
   // The hours are read in place (a `subarray` view per call costs more than the loops).
   const H = OFF_HOUR;
@@ -96,7 +96,7 @@ export function derive(s: AccountState): Derived {
   if (offset < -11) offset += 24;
   const top = cappedTop(s.langs);
   const langShares: Record<string, number> = {};
-  if (s.langs) for (let i = 0; i < s.langs.keys.length; i++) langShares[s.langs.keys[i]!] = s.langs.counts[i]! / c;
+  if (s.langs) for (let i = 0; i < cappedSize(s.langs); i++) langShares[cappedKey(s.langs, i)] = cappedCount(s.langs, i) / c;
   const gm = s.gapN > 0 ? s.gapLogSum / s.gapN : 0;
   const gv = s.gapN > 1 ? Math.max(0, s.gapLogSq / s.gapN - gm * gm) : 0;
   return {
@@ -116,7 +116,7 @@ export function derive(s: AccountState): Derived {
     tplReuse: reuse / c,
     distinctTpls: distinctCount(s.tpls),
     taskEntropy: entropy(cc, OFF_TASK, TASKS.length),
-    langs: s.langs?.keys.length ?? 0,
+    langs: s.langs ? cappedSize(s.langs) : 0,
     topLang: top.key,
     topLangShare: top.count / c,
     langShares,

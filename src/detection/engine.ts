@@ -22,13 +22,13 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { flat, newAccountState, newKeyState, updateAccount, updateKey, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { flat, newAccountState, newKeyState, updateAccount, updateKey, upgradeAccountState, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, communities, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
-import type { Distinct } from './sketches.js';
+import { cappedCount, cappedKey, cappedSize, type Distinct } from './sketches.js';
 import { ImportedIndicators } from './imported.js';
 
 const HOUR = 3_600_000;
@@ -624,9 +624,9 @@ export class DetectionEngine {
       const index = new AttributeIndex();
       for (const [id, s] of this.states) {
         const pu = s.prefixUse;
-        if (pu) for (let i = 0; i < pu.keys.length; i++) if (pu.counts[i]! >= 3) index.add('net_prefix', pu.keys[i]!, id);
+        if (pu) for (let i = 0; i < cappedSize(pu); i++) if (cappedCount(pu, i) >= 3) index.add('net_prefix', cappedKey(pu, i), id);
         const tu = s.tplUse;
-        if (tu) for (let i = 0; i < tu.keys.length; i++) if (tu.counts[i]! >= 3) index.add('template', tu.keys[i]!, id);
+        if (tu) for (let i = 0; i < cappedSize(tu); i++) if (cappedCount(tu, i) >= 3) index.add('template', cappedKey(tu, i), id);
       }
       this.reuseIndex = index;
       this.reuseIndexStale = false;
@@ -953,7 +953,7 @@ export class DetectionEngine {
     this.pending = snap.accounts.filter((a) => pend.has(a.account_id)).map((a) => ({ t: Date.parse(a.created_at), a }));
     this.pendingSorted = false;
     this.states.clear();
-    for (const [k, v] of snap.states) this.states.set(k, v);
+    for (const [k, v] of snap.states) this.states.set(k, upgradeAccountState(v));
     this.keys.clear();
     for (const [k, v] of snap.keys) this.keys.set(k, v);
     this.endUsers.clear();
@@ -1004,7 +1004,7 @@ export class DetectionEngine {
   /** Replaces an account's features with exported ones (a worker restoring, the evaluation leader loading) and marks it for re-scoring. */
   importAccount(f: AccountFeatures): void {
     const id = f.state.id;
-    this.states.set(id, f.state);
+    this.states.set(id, upgradeAccountState(f.state));
     for (const [k, ks] of f.keys) this.keys.set(k, ks);
     if (f.endUsers.length > 0) this.endUsers.set(id, new Map(f.endUsers));
     else this.endUsers.delete(id);

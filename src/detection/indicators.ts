@@ -8,7 +8,7 @@
 import type { CaseIndicators, IpIntel } from '../core/index.js';
 import type { DetectionEngine } from './engine.js';
 import { isFreemail } from './linkage.js';
-import { distinctHas } from './sketches.js';
+import { cappedCount, cappedKey, cappedSize, distinctHas } from './sketches.js';
 
 export interface ClusterIndicatorOptions {
   /** Resolves a /24's ASN (without it no ASN is exported). */
@@ -58,16 +58,19 @@ export function clusterIndicators(engine: DetectionEngine, members: readonly str
     const s = engine.states.get(id);
     const need = heavy ? minUses : 1;
     const asns = new Set<number>();
-    if (s?.prefixUse) {
-      s.prefixUse.keys.forEach((p, i) => {
-        if (s.prefixUse!.counts[i]! < need) return;
+    const pu = s?.prefixUse;
+    if (pu) {
+      for (let i = 0; i < cappedSize(pu); i++) {
+        if (cappedCount(pu, i) < need) continue;
+        const p = cappedKey(pu, i);
         out.push(['ip_ranges', p]);
         const asn = asnOf(p);
         if (asn !== undefined) asns.add(asn);
-      });
+      }
     }
     for (const asn of asns) out.push(['asns', asn]);
-    if (s?.tplUse) s.tplUse.keys.forEach((t, i) => s.tplUse!.counts[i]! >= need && out.push(['prompt_fingerprints', t]));
+    const tu = s?.tplUse;
+    if (tu) for (let i = 0; i < cappedSize(tu); i++) if (cappedCount(tu, i) >= need) out.push(['prompt_fingerprints', cappedKey(tu, i)]);
     return out;
   };
   const key = (k: Kind, v: string | number) => `${k}\u0000${v}`;

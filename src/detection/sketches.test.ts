@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cappedAdd, cappedGet, cappedTop, cappedTotal, distinctAdd, distinctCount, distinctHas, distinctIsSketch, entropy, hash32, Interner, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, cappedFind, cappedFrom, cappedGet, cappedKey, cappedSize, cappedTop, cappedTotal, distinctAdd, distinctCount, distinctHas, distinctIsSketch, entropy, hash32, Interner, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 describe('distinct counter', () => {
   it('counts exactly while small', () => {
@@ -54,12 +54,25 @@ describe('capped counts', () => {
     let c: CappedCounts | null = null;
     expect(cappedTotal(c)).toBe(0);
     for (const k of ['x', 'x', 'y', 'z', 'w', 'x']) c = cappedAdd(c, k, 2);
-    expect(c!.keys).toEqual(['x', 'y']);
+    expect(cappedSize(c!)).toBe(2);
+    expect([cappedKey(c!, 0), cappedKey(c!, 1)]).toEqual(['x', 'y']);
     expect(cappedGet(c, 'x')).toBe(3);
     expect(cappedGet(c, 'z')).toBe(0);
-    expect(c!.other).toBe(2);
+    expect(c![0]).toBe(2);
     expect(cappedTotal(c)).toBe(6);
     expect(cappedTop(c)).toEqual({ key: 'x', count: 3 });
+    // One flat array, exactly as long as what it holds.
+    expect(c).toEqual([2, 'x', 3, 'y', 1]);
+  });
+
+  it('reads maps saved by older checkpoints as { keys, counts, other }', () => {
+    const old = { keys: ['en', 'zh'], counts: [7, 2], other: 1 };
+    const m = cappedFrom(old)!;
+    expect(m).toEqual([1, 'en', 7, 'zh', 2]);
+    expect(cappedTotal(m)).toBe(10);
+    expect(cappedFrom(m)).toBe(m);
+    expect(cappedFrom(null)).toBeNull();
+    expect(cappedFind(cappedAdd(m, 'ru', 8), 'ru')).toBe(2);
   });
 });
 

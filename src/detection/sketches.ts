@@ -93,62 +93,90 @@ export function distinctCount(d: Distinct): number {
 
 /**
  * A frequency map that keeps at most `cap` keys: a new key past the cap is counted only in
- * `other` (heavy keys arrive early in practice and stay; the tail is what gets lumped).
+ * `other` (heavy keys arrive early in practice and stay; the tail is what gets lumped). One flat
+ * array, `[other, key0, count0, key1, count1, …]`, replaced by an exact-size copy when a key is
+ * added: an object with a key array and a count array was three heap objects and about 90 bytes
+ * more per map, and an account keeps three of them.
  */
-export interface CappedCounts {
-  keys: string[];
-  counts: number[];
-  other: number;
+export type CappedCounts = (string | number)[];
+
+/** A map with one key counted `by` times. */
+export function newCapped(key: string, by = 1): CappedCounts {
+  return [0, key, by];
 }
 
-export function newCapped(): CappedCounts {
-  return { keys: [], counts: [], other: 0 };
+/** Number of keys held (not counting `other`). */
+export function cappedSize(m: CappedCounts): number {
+  return (m.length - 1) >> 1;
+}
+export function cappedKey(m: CappedCounts, slot: number): string {
+  return m[1 + 2 * slot] as string;
+}
+export function cappedCount(m: CappedCounts, slot: number): number {
+  return m[2 + 2 * slot] as number;
+}
+/** The slot of a key, or -1. */
+export function cappedFind(m: CappedCounts, key: string): number {
+  for (let i = 1; i < m.length; i += 2) if (m[i] === key) return (i - 1) >> 1;
+  return -1;
+}
+/** Adds to a slot's count (-1: to `other`) and returns the slot's new count (0 for `other`). */
+export function cappedBump(m: CappedCounts, slot: number, by = 1): number {
+  if (slot < 0) {
+    (m[0] as number) += by;
+    return 0;
+  }
+  return ((m[2 + 2 * slot] as number) += by);
 }
 
 /**
- * Adds a new key with its first count and returns its slot, or -1 when the map is full (the
- * count goes to `other`). The arrays are replaced by exact-size copies, not grown in place (see
- * `Distinct`).
+ * Adds to a key's count and returns the map: the same array, or an exact-size copy when the key
+ * is new (callers keep the result); created on first use (`null` costs nothing).
  */
-export function cappedInsert(m: CappedCounts, key: string, cap: number, by = 1): number {
-  if (m.keys.length < cap) {
-    m.keys = m.keys.concat(key);
-    m.counts = m.counts.concat(by);
-    return m.keys.length - 1;
-  }
-  m.other += by;
-  return -1;
-}
-
-/** Adds to a key's count and returns the map (created on first use: `null` costs nothing). */
 export function cappedAdd(c: CappedCounts | null, key: string, cap: number, by = 1): CappedCounts {
-  const m = c ?? newCapped();
-  const i = m.keys.indexOf(key);
-  if (i >= 0) m.counts[i]! += by;
-  else cappedInsert(m, key, cap, by);
-  return m;
+  if (c === null) return newCapped(key, by);
+  const i = cappedFind(c, key);
+  if (i >= 0) c[2 + 2 * i] = (c[2 + 2 * i] as number) + by;
+  else if (cappedSize(c) < cap) return c.concat(key, by);
+  else c[0] = (c[0] as number) + by;
+  return c;
 }
 
 export function cappedTotal(c: CappedCounts | null): number {
   if (!c) return 0;
-  let s = c.other;
-  for (const x of c.counts) s += x;
+  let s = c[0] as number;
+  for (let i = 2; i < c.length; i += 2) s += c[i] as number;
   return s;
 }
 
 /** The count of a key (0 when absent). */
 export function cappedGet(c: CappedCounts | null, key: string): number {
   if (!c) return 0;
-  const i = c.keys.indexOf(key);
-  return i >= 0 ? c.counts[i]! : 0;
+  const i = cappedFind(c, key);
+  return i >= 0 ? cappedCount(c, i) : 0;
 }
 
-/** The most frequent key and its count. */
+/** The most frequent key and its count (the first of equals). */
 export function cappedTop(c: CappedCounts | null): { key: string | null; count: number } {
   if (!c) return { key: null, count: 0 };
   let best = -1;
-  for (let i = 0; i < c.counts.length; i++) if (best < 0 || c.counts[i]! > c.counts[best]!) best = i;
-  return best < 0 ? { key: null, count: 0 } : { key: c.keys[best]!, count: c.counts[best]! };
+  for (let i = 0; i < cappedSize(c); i++) if (best < 0 || cappedCount(c, i) > cappedCount(c, best)) best = i;
+  return best < 0 ? { key: null, count: 0 } : { key: cappedKey(c, best), count: cappedCount(c, best) };
+}
+
+/**
+ * A map as an older checkpoint stored it (`{ keys, counts, other }`) or as it is now; anything
+ * else is null.
+ */
+export function cappedFrom(x: unknown): CappedCounts | null {
+  if (Array.isArray(x)) return x as CappedCounts;
+  if (x && typeof x === 'object' && Array.isArray((x as { keys?: unknown }).keys)) {
+    const o = x as { keys: string[]; counts: number[]; other?: number };
+    const m: CappedCounts = [o.other ?? 0];
+    for (let i = 0; i < o.keys.length; i++) m.push(o.keys[i]!, o.counts[i] ?? 0);
+    return m;
+  }
+  return null;
 }
 
 /** Shannon entropy (bits) of a count vector (or of `length` counts from `offset`). */
