@@ -38,6 +38,21 @@ describe('account features moved between engines', () => {
     expect(second.evaluateNow().risks.find((r) => r.account_id === 'acc_1')).toEqual(whole.evaluateNow().risks.find((r) => r.account_id === 'acc_1'));
   });
 
+  it('exports and checkpoints counters of their own, not the block the live states share', () => {
+    const e = new DetectionEngine({ intel: fakeIntel(), autoEvaluate: false });
+    for (const id of ['acc_a', 'acc_b']) {
+      e.addAccount(account(id));
+      for (const ev of events(id, 0, 3)) e.ingest(ev);
+    }
+    const live = e.states.get('acc_a')!.c;
+    const out = e.exportAccount('acc_a', [])!.state.c;
+    expect(out).toEqual(live);
+    expect(out.buffer.byteLength).toBe(live.byteLength);
+    expect(live.buffer.byteLength).toBeGreaterThan(live.byteLength);
+    const snap = e.snapshot() as { states: [string, { c: Uint32Array }][] };
+    for (const [, st] of snap.states) expect(st.c.buffer.byteLength).toBe(live.byteLength);
+  });
+
   it('takes a state saved before the capped maps were flat arrays and continues it', () => {
     const intel = fakeIntel();
     const whole = new DetectionEngine({ intel, autoEvaluate: false });

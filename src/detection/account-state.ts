@@ -125,6 +125,29 @@ export interface AccountState {
   lastTplSlot?: number;
 }
 
+/**
+ * Counter arrays are views into shared blocks of this many accounts' counters: a typed array of
+ * its own costs an ArrayBuffer, its backing store and their bookkeeping (about 200 bytes, and one
+ * more object the collector sweeps) besides its 296 bytes of counters. Whoever serialises a
+ * state copies its counters out first (`detachCounters`): a view would take its whole block along.
+ */
+const COUNTERS_PER_BLOCK = 1024;
+let block: ArrayBuffer | null = null;
+let blockUsed = COUNTERS_PER_BLOCK;
+
+function newCounters(): Uint32Array {
+  if (blockUsed === COUNTERS_PER_BLOCK) {
+    block = new ArrayBuffer(COUNTERS_PER_BLOCK * C_SIZE * 4);
+    blockUsed = 0;
+  }
+  return new Uint32Array(block!, blockUsed++ * C_SIZE * 4, C_SIZE);
+}
+
+/** The state with its counters in an array of their own (for serialising: see `newCounters`). */
+export function detachCounters(s: AccountState): AccountState {
+  return { ...s, c: s.c.slice() };
+}
+
 export function newAccountState(id: string): AccountState {
   return {
     id,
@@ -142,7 +165,7 @@ export function newAccountState(id: string): AccountState {
     sysTpls: newDistinct(),
     endUsers: newDistinct(),
     keys: newDistinct(),
-    c: new Uint32Array(C_SIZE),
+    c: newCounters(),
     langs: null,
     tplUse: null,
     prefixUse: null,

@@ -22,7 +22,7 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { flat, newAccountState, newKeyState, updateAccount, updateKey, upgradeAccountState, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { detachCounters, flat, newAccountState, newKeyState, updateAccount, updateKey, upgradeAccountState, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, communities, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
@@ -902,7 +902,7 @@ export class DetectionEngine {
       v: 1,
       accounts: [...this.accounts.values()],
       pendingIds: this.pending.map((p) => p.a.account_id),
-      states: [...this.states.entries()],
+      states: [...this.states].map(([id, st]) => [id, detachCounters(st)]),
       keys: [...this.keys.entries()],
       endUsers: [...this.endUsers.entries()].map(([k, m]) => [k, [...m.entries()]]),
       restrictedHits: [...this.restrictedHits.entries()],
@@ -998,7 +998,7 @@ export class DetectionEngine {
       const ks = this.keys.get(k);
       if (ks && ks.account === id) keys.push([k, ks]);
     }
-    return { v: 1, state, keys, endUsers: [...(this.endUsers.get(id) ?? new Map<string, EndUserState>())], restrictedHits: this.restrictedHits.get(id) ?? 0 };
+    return { v: 1, state: detachCounters(state), keys, endUsers: [...(this.endUsers.get(id) ?? new Map<string, EndUserState>())], restrictedHits: this.restrictedHits.get(id) ?? 0 };
   }
 
   /** Replaces an account's features with exported ones (a worker restoring, the evaluation leader loading) and marks it for re-scoring. */
