@@ -281,7 +281,9 @@ describe('the analyst console', () => {
     await shot(page, 'account');
 
     await nav(page, 'Orgs');
-    await page.getByRole('link', { name: 'Harborline Trading Pte Ltd' }).click();
+    // The account page links to the same org: wait for the orgs page and click in its table.
+    await page.getByRole('heading', { name: 'Orgs', level: 1 }).waitFor();
+    await page.locator('table').getByRole('link', { name: 'Harborline Trading Pte Ltd' }).click();
     await page.getByRole('heading', { name: 'Harborline Trading Pte Ltd', level: 1 }).waitFor();
     await axe(page, 'org');
 
