@@ -782,12 +782,16 @@ function addCampaign(b: Builder, camp: Campaign): void {
     }
     case 'key_sharing': {
       const truth: TruthAccount = { group, malicious: true, entity: null, labels: ['key_sharing'] };
+      // The owner's own use, before and after the resale, is not the campaign: its timeline
+      // (time to detect, requests until then) counts the buyers' requests only.
+      // (A group of its own that is not a campaign: `owner-use:…`.)
+      const ownUse = b.group(group.replace(/^campaign:/, 'owner-use:'));
       for (let i = 0; i < camp.accounts; i++) {
         const country = r.pick(['US', 'GB', 'DE', 'CA', 'FR']);
         const home = net.address({ country, network_type: 'residential' }, r);
         const a = b.account({ created: b.start - r.float() * 300 * DAY, country, use: r.pick(['internal', 'consumer'] as const), verification: r.pick(['email', 'phone'] as const), payment: b.payment(), signup: home, truth }, r);
         const tz = tzOf(country, r);
-        b.stream(a, g, {
+        b.stream(a, ownUse, {
           ratePerDay: r.lognormal(camp.rate, 0.6),
           tz,
           hours: 'evening',
