@@ -10,17 +10,22 @@ const events = (id: string, from: number, n: number) =>
   );
 
 describe('account features moved between engines', () => {
-  it('continue exactly as if one engine had seen every event', () => {
+  /** An engine that will see every event of `id`, and one that saw only its first `n` (to export from). */
+  function split(id: string, n: number) {
     const intel = fakeIntel();
     const whole = new DetectionEngine({ intel, autoEvaluate: false });
     const first = new DetectionEngine({ intel, autoEvaluate: false });
-    const a = account('acc_1');
+    const a = account(id);
     for (const e of [whole, first]) e.addAccount(a);
-    for (const ev of events('acc_1', 0, 40)) {
+    for (const ev of events(id, 0, n)) {
       whole.ingest(ev);
       first.ingest(ev);
     }
-    const keys = ['k_acc_1_0', 'k_acc_1_1', 'k_acc_1_2'];
+    return { intel, whole, first, a, keys: [0, 1, 2].map((k) => `k_${id}_${k}`) };
+  }
+
+  it('continue exactly as if one engine had seen every event', () => {
+    const { intel, whole, first, a, keys } = split('acc_1', 40);
     // Through the wire form, into a fresh engine that then sees the rest.
     const second = new DetectionEngine({ intel, autoEvaluate: false });
     second.addAccount(a);
@@ -54,16 +59,7 @@ describe('account features moved between engines', () => {
   });
 
   it('takes a state saved before the capped maps were flat arrays and continues it', () => {
-    const intel = fakeIntel();
-    const whole = new DetectionEngine({ intel, autoEvaluate: false });
-    const first = new DetectionEngine({ intel, autoEvaluate: false });
-    const a = account('acc_2');
-    for (const e of [whole, first]) e.addAccount(a);
-    for (const ev of events('acc_2', 0, 30)) {
-      whole.ingest(ev);
-      first.ingest(ev);
-    }
-    const keys = ['k_acc_2_0', 'k_acc_2_1', 'k_acc_2_2'];
+    const { intel, whole, first, a, keys } = split('acc_2', 30);
     // The older wire form: each capped map as { keys, counts, other }.
     const f = structuredClone(first.exportAccount('acc_2', keys)!);
     const legacy = (m: (string | number)[] | null) => m && { other: m[0], keys: m.filter((_, i) => i % 2 === 1), counts: m.filter((_, i) => i > 0 && i % 2 === 0) };
