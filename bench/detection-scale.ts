@@ -14,7 +14,7 @@
  * heap. Progress goes to stderr with the time and RSS of each phase, so a crash shows where.
  * The baseline runs first: its own peak is printed separately so the two can be told apart.
  */
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { analyze, type AnalyzeProgress } from '../src/detection/index.js';
 import { openIpIntel } from '../src/intel/index.js';
 import { analyzeInWorker, DEFAULT_MAX_HEAP_MB } from '../src/cli/analyze-worker.js';
+import { ownRss } from './lib/proc.js';
 
 const { values } = parseArgs({ options: { dir: { type: 'string' }, 'no-baseline': { type: 'boolean', default: false }, 'max-heap': { type: 'string', default: String(DEFAULT_MAX_HEAP_MB) }, 'in-thread': { type: 'boolean', default: false }, 'young-mb': { type: 'string' } } });
 if (!values.dir) throw new Error('give --dir DIR: a world directory with accounts.jsonl and events.jsonl (or .gz)');
@@ -31,21 +32,11 @@ const eventsFile = pick('events');
 // Opened in this thread only for --in-thread (the worker opens its own).
 const intel = (): ReturnType<typeof openIpIntel> => openIpIntel();
 
-/** High-water and current resident set in bytes (Linux /proc; maxRSS elsewhere). */
-const rss = (): { hwm: number; now: number } => {
-  try {
-    const s = readFileSync('/proc/self/status', 'utf8');
-    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
-    return { hwm: kb('VmHWM'), now: kb('VmRSS') };
-  } catch {
-    return { hwm: process.resourceUsage().maxRSS * 1024, now: process.memoryUsage().rss };
-  }
-};
 const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 const t00 = performance.now();
 const log = (msg: string): void => {
-  const m = rss();
+  const m = ownRss();
   process.stderr.write(`[${((performance.now() - t00) / 1000).toFixed(1)} s] ${msg}  rss ${mb(m.now)} (peak ${mb(m.hwm)}) heap ${mb(process.memoryUsage().heapUsed)}\n`);
 };
 log(`events file ${eventsFile} (${mb(statSync(eventsFile).size)})`);
@@ -71,13 +62,13 @@ if (!values['no-baseline']) {
   readCpu = cpuS(c);
   log(`baseline done: ${fmt(lines)} lines in ${readS.toFixed(1)} s`);
 }
-const baselinePeak = rss().hwm;
+const baselinePeak = ownRss().hwm;
 
 let peakHeap = 0;
 let peakRss = 0;
 const timer = setInterval(() => {
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-  peakRss = Math.max(peakRss, rss().now);
+  peakRss = Math.max(peakRss, ownRss().now);
 }, 250);
 c = process.cpuUsage();
 t = performance.now();
@@ -107,7 +98,7 @@ const evEnd = firstAt.get('clusters') ?? tEnd;
 const clEnd = firstAt.get('write') ?? tEnd;
 const phases = [`read accounts ${((accEnd - t) / 1000).toFixed(1)} s`, `events ${((evEnd - accEnd) / 1000).toFixed(1)} s`, `finish (scores, clusters) ${((clEnd - evEnd) / 1000).toFixed(1)} s`, `write verdicts ${((tEnd - clEnd) / 1000).toFixed(1)} s`];
 clearInterval(timer);
-const end = rss();
+const end = ownRss();
 log('done');
 // For bench/duckdb-aggregates.ts (the ratio) and the record.
 writeFileSync(

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { TASKS } from '../src/core/index.js';
+import { ownRss } from './lib/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -161,15 +162,6 @@ ${withFeatures ? 'JOIN top_tpl tt USING (account_id)' : ''}
 LEFT JOIN gap_stats g USING (account_id)
 ) TO ${sqlStr(outFile)} (FORMAT parquet)`;
 
-const rss = (): { hwm: number; now: number } => {
-  try {
-    const s = readFileSync('/proc/self/status', 'utf8');
-    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
-    return { hwm: kb('VmHWM'), now: kb('VmRSS') };
-  } catch {
-    return { hwm: process.resourceUsage().maxRSS * 1024, now: process.memoryUsage().rss };
-  }
-};
 const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 
@@ -178,14 +170,14 @@ console.log(`threads ${values.threads}, memory_limit ${values.memory}; output on
 console.log('computes, per account:');
 for (const [col, expr, what] of aggregates) console.log(`  ${col.padEnd(66)} ${what}  [${expr}]`);
 
-const rssBefore = rss();
+const rssBefore = ownRss();
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const instance = await DuckDBInstance.create(':memory:', { threads: values.threads!, memory_limit: values.memory!, preserve_insertion_order: 'false' });
 const con = await instance.connect();
 rmSync(outFile, { force: true });
 let peak = 0;
-const timer = setInterval(() => (peak = Math.max(peak, rss().now)), 250);
+const timer = setInterval(() => (peak = Math.max(peak, ownRss().now)), 250);
 await con.run(sql);
 const s = (performance.now() - t0) / 1000;
 const cu = process.cpuUsage(c0);
@@ -195,7 +187,7 @@ const check = await con.runAndReadAll(`SELECT count(*), sum(requests), sum(ips),
 const [accounts, requests] = check.getRows()[0]!.map(Number) as [number, number];
 con.closeSync();
 console.log(`\nDuckDB: ${s.toFixed(1)} s wall (${fmt(requests / s)} events/s), ${cpuS.toFixed(1)} s CPU over its threads, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; `);
-console.log(`  ${fmt(accounts)} accounts, ${fmt(requests)} requests; peak RSS ${mb(peak)} sampled every 250 ms (process VmHWM ${mb(rss().hwm)}; ${mb(rssBefore.now)} before DuckDB); Parquet ${mb(statSync(outFile).size)}`);
+console.log(`  ${fmt(accounts)} accounts, ${fmt(requests)} requests; peak RSS ${mb(peak)} sampled every 250 ms (process VmHWM ${mb(ownRss().hwm)}; ${mb(rssBefore.now)} before DuckDB); Parquet ${mb(statSync(outFile).size)}`);
 
 let analyzeS = values['analyze-seconds'] ? Number(values['analyze-seconds']) : NaN;
 let analyzeCpu = values['analyze-cpu-seconds'] ? Number(values['analyze-cpu-seconds']) : NaN;

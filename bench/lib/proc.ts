@@ -34,6 +34,20 @@ function statusField(pid: number, field: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * This process's peak (VmHWM) and current (VmRSS) resident set in bytes; where /proc is missing,
+ * `maxRSS` and the current RSS from Node.
+ */
+export function ownRss(): { hwm: number; now: number } {
+  try {
+    const s = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
+    return { hwm: kb('VmHWM'), now: kb('VmRSS') };
+  } catch {
+    return { hwm: process.resourceUsage().maxRSS * 1024, now: process.memoryUsage().rss };
+  }
+}
+
 /** Peak resident memory (VmHWM) since start or the last `resetPeakRss`, in KiB. */
 export function peakRssKb(pid: number): number | undefined {
   return statusField(pid, 'VmHWM');

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { Account, DECISIONS, DECLARED_USES, ENDPOINTS, UsageEvent, VERIFICATION_LEVELS, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
 import { createScreener } from '../intel/index.js';
 import { DetectionEngine } from './engine.js';
+import { emailDomainOf } from './linkage.js';
 import { Interner } from './sketches.js';
 
 export interface LineIssue {
@@ -206,10 +207,10 @@ async function write(out: NodeJS.WritableStream, s: string): Promise<void> {
  * about 200 MB.
  */
 function slim(a: Account, shared: Interner): Account {
-  const { email, signup_user_agent: _ua, ...kept } = a;
-  if (kept.email_domain === undefined && email?.includes('@')) kept.email_domain = email.slice(email.indexOf('@') + 1);
+  const { email: _email, signup_user_agent: _ua, ...kept } = a;
+  const domain = emailDomainOf(a);
   // Values many accounts repeat are kept once.
-  if (kept.email_domain !== undefined) kept.email_domain = shared.get(kept.email_domain);
+  if (domain !== undefined) kept.email_domain = shared.get(domain);
   if (kept.declared_country !== undefined) kept.declared_country = shared.get(kept.declared_country);
   if (kept.payment_country !== undefined) kept.payment_country = shared.get(kept.payment_country);
   if (kept.org_id !== undefined) kept.org_id = shared.get(kept.org_id);

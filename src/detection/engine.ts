@@ -25,7 +25,7 @@ import {
 import { detachCounters, flat, newAccountState, newKeyState, updateAccount, updateKey, upgradeAccountState, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
-import { AttributeIndex, assignClusterIds, communities, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, communities, emailDomainOf, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
 import { cappedCount, cappedKey, cappedSize, type Distinct } from './sketches.js';
@@ -269,7 +269,7 @@ export class DetectionEngine {
       if (a.org_id) this.index.add('org', a.org_id, id);
       if (a.payment_fingerprint) this.index.add('payment', a.payment_fingerprint, id);
       if (a.device_fingerprint) this.index.add('device', a.device_fingerprint, id);
-      const dom = a.email_domain ?? (a.email?.includes('@') ? a.email.slice(a.email.indexOf('@') + 1) : undefined);
+      const dom = emailDomainOf(a);
       if (dom && !isFreemail(dom)) this.index.add('email_domain', dom.toLowerCase(), id);
       if (a.signup_ip && this.o.intel) {
         try {
@@ -908,6 +908,7 @@ export class DetectionEngine {
       restrictedHits: [...this.restrictedHits.entries()],
       index: this.index.toJSON(),
       firstFlagged: [...this.firstFlagged.entries()],
+      // The field keeps its first name so older checkpoints restore (theirs hold anonymized signups only).
       anonymizedSignups: [...this.notableSignups],
       scoredN: [...this.scoredN.entries()],
       dirty: [...this.dirty],

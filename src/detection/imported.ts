@@ -22,6 +22,7 @@ import {
   type SharedIndicatorKind,
 } from '../core/index.js';
 import type { Signal } from './detectors.js';
+import { emailDomainOf } from './linkage.js';
 
 const KIND_INDEX = new Map<SharedIndicatorKind, number>(SHARED_INDICATOR_KINDS.map((k, i) => [k, i]));
 const KIND_LABEL: Record<SharedIndicatorKind, string> = {
@@ -151,7 +152,7 @@ export class ImportedIndicators {
     };
     if (a.payment_fingerprint) add(this.lookup('payment_fingerprint', a.payment_fingerprint, true));
     if (a.device_fingerprint) add(this.lookup('device_fingerprint', a.device_fingerprint, true));
-    const dom = (a.email_domain ?? (a.email?.includes('@') ? a.email.slice(a.email.indexOf('@') + 1) : '')).toLowerCase();
+    const dom = (emailDomainOf(a) ?? '').toLowerCase();
     if (dom) add(this.lookup('email_domain', dom, false));
     if (a.signup_ip) for (const ind of this.rangesOf(a.signup_ip)) add(ind);
     this.accountCache.set(a.account_id, out);

@@ -7,7 +7,7 @@
  */
 import type { CaseIndicators, IpIntel } from '../core/index.js';
 import type { DetectionEngine } from './engine.js';
-import { isFreemail } from './linkage.js';
+import { emailDomainOf, isFreemail } from './linkage.js';
 import { cappedCount, cappedKey, cappedSize, distinctHas } from './sketches.js';
 
 export interface ClusterIndicatorOptions {
@@ -53,7 +53,7 @@ export function clusterIndicators(engine: DetectionEngine, members: readonly str
     const a = engine.accounts.get(id);
     if (a?.payment_fingerprint) out.push(['payment_fingerprints', a.payment_fingerprint]);
     if (a?.device_fingerprint) out.push(['device_fingerprints', a.device_fingerprint]);
-    const dom = (a?.email_domain ?? (a?.email?.includes('@') ? a.email.slice(a.email.indexOf('@') + 1) : '')).toLowerCase();
+    const dom = (emailDomainOf(a) ?? '').toLowerCase();
     if (dom && !isFreemail(dom)) out.push(['email_domains', dom]);
     const s = engine.states.get(id);
     const need = heavy ? minUses : 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttributeIndex, assignClusterIds, clusterIdOf, communities, FIELD_SPECS, FIELDS, rarity, scorePairs, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, clusterIdOf, communities, emailDomainOf, FIELD_SPECS, FIELDS, rarity, scorePairs, type Link } from './linkage.js';
 
 describe('rarity weights', () => {
   it('weighs a value two accounts share above one thirty accounts share', () => {
@@ -154,5 +154,14 @@ describe('pair scoring over weak fields', () => {
         expect(JSON.stringify(scorePairs([idx, reuse], population, minWeight))).toBe(JSON.stringify(reference([idx, reuse], population, minWeight)));
       }
     }
+  });
+});
+
+describe('e-mail domain of an account', () => {
+  it('is the declared domain, else what follows the @ of the address, else nothing', () => {
+    expect(emailDomainOf({ email: 'a@x.example', email_domain: 'Corp.Example' })).toBe('Corp.Example');
+    expect(emailDomainOf({ email: 'a@x.example' })).toBe('x.example');
+    expect(emailDomainOf({ email: 'no-at-sign' })).toBeUndefined();
+    expect(emailDomainOf(undefined)).toBeUndefined();
   });
 });

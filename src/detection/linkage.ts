@@ -42,6 +42,13 @@ export function isFreemail(domain: string): boolean {
   return FREEMAIL.has(domain.toLowerCase());
 }
 
+/** An account's e-mail domain as written: the declared one, else the part of its address after '@'. */
+export function emailDomainOf(a: { email?: string | undefined; email_domain?: string | undefined } | undefined): string | undefined {
+  if (a?.email_domain !== undefined) return a.email_domain;
+  const at = a?.email?.indexOf('@') ?? -1;
+  return at >= 0 ? a!.email!.slice(at + 1) : undefined;
+}
+
 /** A value held by two or more accounts; `i` is its place in the order values became shared. */
 export interface SharedValue {
   readonly field: LinkField;
