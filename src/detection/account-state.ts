@@ -1,7 +1,7 @@
 /**
  * Streaming per-account (and per-key) features, updated event by event in bounded memory:
  * every field is a number, a fixed-size typed array, a `Distinct` (exact then HyperLogLog) or a
- * capped frequency map. Plain data throughout so `v8.serialize` checkpoints it.
+ * capped frequency map. `toData` gives the plain form that `v8.serialize` checkpoints.
  */
 import { TASKS, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
 import { cappedAdd, cappedBump, cappedCount, cappedFind, cappedFrom, cappedKey, cappedSize, distinctAdd, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
@@ -42,7 +42,11 @@ export interface EventFacts {
   restricted: boolean;
 }
 
-export interface AccountState {
+/**
+ * An account's state as plain data: what checkpoints, exports and the workers' rows hold (the
+ * shape is unchanged since states were first stored; `AccountState` is its working form).
+ */
+export interface AccountStateData {
   id: string;
   n: number;
   inTok: number;
@@ -125,90 +129,207 @@ export interface AccountState {
   lastTplSlot?: number;
 }
 
+/** Scalar fields held as doubles (times, sums, tokens, and fields whose "none" is -1). */
+const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot'] as const;
+/** Scalar fields held as 32-bit counts. */
+const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'hourN', 'maxHourN'] as const;
+type ScalarField = (typeof F64_FIELDS)[number] | (typeof U32_FIELDS)[number];
+/** Each scalar's place in its list (for the per-event update, which reads the slot in place). */
+const [F_inTok, F_outTok, F_firstTs, F_lastTs, F_gapLogSum, F_gapLogSq, F_turnsSum, F_day, F_hourBucket, F_lastAsn, F_lastPrefixSlot, F_lastTplSlot] = F64_FIELDS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
+const [U_n, U_recentSimLen, U_recentSimPos, U_nearDup, U_content, U_shallow, U_withTools, U_cot, U_code, U_toolTrace, U_bench, U_probe, U_framed, U_cotSys, U_mc, U_gapN, U_dayN, U_maxDayN, U_activeDays, U_forwarded, U_withEndUser, U_restricted, U_offCountry, U_plainHome, U_hourN, U_maxHourN] = U32_FIELDS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+
 /**
- * Counter arrays are views into shared blocks of this many accounts' counters: a typed array of
- * its own costs an ArrayBuffer, its backing store and their bookkeeping (about 200 bytes, and one
- * more object the collector sweeps) besides its 296 bytes of counters. Whoever serialises a
- * state copies its counters out first (`detachCounters`): a view would take its whole block along.
+ * Each account's numbers live in a slot of a shared block (an ArrayBuffer of SLOTS_PER_BLOCK
+ * slots): its doubles, then its counts, then the fixed-size counters (`c` in the data form), in
+ * 32-bit words from `w`. On the heap a state is one object of pointers (its sketches, capped maps
+ * and last values); its ~40 numbers as object fields cost about 500 bytes more per account and
+ * are work for the collector, which never looks inside an ArrayBuffer.
  */
-const COUNTERS_PER_BLOCK = 1024;
-let block: ArrayBuffer | null = null;
-let blockUsed = COUNTERS_PER_BLOCK;
+const SLOTS_PER_BLOCK = 1024;
+const U32_AT = 2 * F64_FIELDS.length;
+const COUNTERS_AT = U32_AT + U32_FIELDS.length;
+/** Words per slot, even so that every slot's doubles are 8-byte aligned. */
+const SLOT_WORDS = (COUNTERS_AT + C_SIZE + 1) & ~1;
+let blockU32: Uint32Array | null = null;
+let blockF64: Float64Array | null = null;
+let slotsUsed = SLOTS_PER_BLOCK;
 
-function newCounters(): Uint32Array {
-  if (blockUsed === COUNTERS_PER_BLOCK) {
-    block = new ArrayBuffer(COUNTERS_PER_BLOCK * C_SIZE * 4);
-    blockUsed = 0;
+/** The working form of an account's streaming features (`toData` / `fromData` convert). */
+export class AccountState {
+  /** The block's words and doubles, and where this account's slot starts (in words). */
+  readonly u: Uint32Array;
+  readonly f: Float64Array;
+  readonly w: number;
+  /** Where the fixed-size counters start in `u` (see OFF_* for their layout). */
+  readonly co: number;
+  ips: Distinct = null;
+  prefixes: Distinct = null;
+  asns: Distinct = null;
+  countries: Distinct = null;
+  uas: Distinct = null;
+  tpls: Distinct = null;
+  sysTpls: Distinct = null;
+  endUsers: Distinct = null;
+  keys: Distinct = null;
+  langs: CappedCounts | null = null;
+  tplUse: CappedCounts | null = null;
+  prefixUse: CappedCounts | null = null;
+  entityAsnUse: CappedCounts | null = null;
+  plainAway: Distinct = null;
+  lastIp: string | null = null;
+  lastUa: string | null = null;
+  lastKey: string | null = null;
+  lastTpl: string | null = null;
+
+  constructor(readonly id: string) {
+    if (slotsUsed === SLOTS_PER_BLOCK) {
+      const buf = new ArrayBuffer(SLOTS_PER_BLOCK * SLOT_WORDS * 4);
+      blockU32 = new Uint32Array(buf);
+      blockF64 = new Float64Array(buf);
+      slotsUsed = 0;
+    }
+    this.u = blockU32!;
+    this.f = blockF64!;
+    this.w = slotsUsed++ * SLOT_WORDS;
+    this.co = this.w + COUNTERS_AT;
   }
-  return new Uint32Array(block!, blockUsed++ * C_SIZE * 4, C_SIZE);
-}
 
-/** The state with its counters in an array of their own (for serialising: see `newCounters`). */
-export function detachCounters(s: AccountState): AccountState {
-  return { ...s, c: s.c.slice() };
+  /** The counters as an array of their own (the data form's `c`). */
+  counters(): Uint32Array {
+    return this.u.slice(this.co, this.co + C_SIZE);
+  }
 }
+export interface AccountState extends Record<ScalarField, number> {}
+F64_FIELDS.forEach((name, i) => {
+  Object.defineProperty(AccountState.prototype, name, {
+    get(this: AccountState) {
+      return this.f[(this.w >> 1) + i];
+    },
+    set(this: AccountState, v: number) {
+      this.f[(this.w >> 1) + i] = v;
+    },
+  });
+});
+U32_FIELDS.forEach((name, i) => {
+  Object.defineProperty(AccountState.prototype, name, {
+    get(this: AccountState) {
+      return this.u[this.w + U32_AT + i];
+    },
+    set(this: AccountState, v: number) {
+      this.u[this.w + U32_AT + i] = v;
+    },
+  });
+});
 
 export function newAccountState(id: string): AccountState {
+  const s = new AccountState(id);
+  s.day = -1;
+  s.hourBucket = -1;
+  s.lastPrefixSlot = -1;
+  s.lastAsn = -1;
+  s.lastTplSlot = -1;
+  return s;
+}
+
+/** The state as plain data, with its counters in an array of their own (for serialising). */
+export function toData(s: AccountState): AccountStateData {
   return {
-    id,
-    n: 0,
-    inTok: 0,
-    outTok: 0,
-    firstTs: 0,
-    lastTs: 0,
-    ips: newDistinct(),
-    prefixes: newDistinct(),
-    asns: newDistinct(),
-    countries: newDistinct(),
-    uas: newDistinct(),
-    tpls: newDistinct(),
-    sysTpls: newDistinct(),
-    endUsers: newDistinct(),
-    keys: newDistinct(),
-    c: newCounters(),
-    langs: null,
-    tplUse: null,
-    prefixUse: null,
-    entityAsnUse: null,
-    recentSimLen: 0,
-    recentSimPos: 0,
-    nearDup: 0,
-    content: 0,
-    turnsSum: 0,
-    shallow: 0,
-    withTools: 0,
-    cot: 0,
-    code: 0,
-    toolTrace: 0,
-    bench: 0,
-    probe: 0,
-    framed: 0,
-    cotSys: 0,
-    mc: 0,
-    gapN: 0,
-    gapLogSum: 0,
-    gapLogSq: 0,
-    day: -1,
-    dayN: 0,
-    maxDayN: 0,
-    activeDays: 0,
-    forwarded: 0,
-    withEndUser: 0,
-    restricted: 0,
-    offCountry: 0,
-    plainHome: 0,
-    plainAway: null,
-    hourBucket: -1,
-    hourN: 0,
-    maxHourN: 0,
-    lastIp: null,
-    lastPrefixSlot: -1,
-    lastAsn: -1,
-    lastUa: null,
-    lastKey: null,
-    lastTpl: null,
-    lastTplSlot: -1,
+    id: s.id,
+    n: s.n,
+    inTok: s.inTok,
+    outTok: s.outTok,
+    firstTs: s.firstTs,
+    lastTs: s.lastTs,
+    ips: s.ips,
+    prefixes: s.prefixes,
+    asns: s.asns,
+    countries: s.countries,
+    uas: s.uas,
+    tpls: s.tpls,
+    sysTpls: s.sysTpls,
+    endUsers: s.endUsers,
+    keys: s.keys,
+    c: s.counters(),
+    langs: s.langs,
+    tplUse: s.tplUse,
+    prefixUse: s.prefixUse,
+    entityAsnUse: s.entityAsnUse,
+    recentSimLen: s.recentSimLen,
+    recentSimPos: s.recentSimPos,
+    nearDup: s.nearDup,
+    content: s.content,
+    turnsSum: s.turnsSum,
+    shallow: s.shallow,
+    withTools: s.withTools,
+    cot: s.cot,
+    code: s.code,
+    toolTrace: s.toolTrace,
+    bench: s.bench,
+    probe: s.probe,
+    framed: s.framed,
+    cotSys: s.cotSys,
+    mc: s.mc,
+    gapN: s.gapN,
+    gapLogSum: s.gapLogSum,
+    gapLogSq: s.gapLogSq,
+    day: s.day,
+    dayN: s.dayN,
+    maxDayN: s.maxDayN,
+    activeDays: s.activeDays,
+    forwarded: s.forwarded,
+    withEndUser: s.withEndUser,
+    restricted: s.restricted,
+    offCountry: s.offCountry,
+    plainHome: s.plainHome,
+    plainAway: s.plainAway,
+    hourBucket: s.hourBucket,
+    hourN: s.hourN,
+    maxHourN: s.maxHourN,
+    lastIp: s.lastIp,
+    lastPrefixSlot: s.lastPrefixSlot,
+    lastAsn: s.lastAsn,
+    lastUa: s.lastUa,
+    lastKey: s.lastKey,
+    lastTpl: s.lastTpl,
+    lastTplSlot: s.lastTplSlot,
   };
+}
+
+/**
+ * A state from its data form, as a checkpoint or a worker's row holds it, including older shapes:
+ * fields added later take their starting values, and capped maps saved before they were flat
+ * arrays (`{ keys, counts, other }`) are converted.
+ */
+export function fromData(d: AccountStateData): AccountState {
+  const s = newAccountState(d.id);
+  for (const k of F64_FIELDS) {
+    const v = d[k];
+    if (typeof v === 'number') s[k] = v;
+  }
+  for (const k of U32_FIELDS) {
+    const v = d[k];
+    if (typeof v === 'number') s[k] = v;
+  }
+  for (let i = 0; i < C_SIZE; i++) s.u[s.co + i] = d.c[i] ?? 0;
+  s.ips = d.ips;
+  s.prefixes = d.prefixes;
+  s.asns = d.asns;
+  s.countries = d.countries;
+  s.uas = d.uas;
+  s.tpls = d.tpls;
+  s.sysTpls = d.sysTpls;
+  s.endUsers = d.endUsers;
+  s.keys = d.keys;
+  s.langs = cappedFrom(d.langs);
+  s.tplUse = cappedFrom(d.tplUse);
+  s.prefixUse = cappedFrom(d.prefixUse);
+  s.entityAsnUse = cappedFrom(d.entityAsnUse);
+  s.plainAway = d.plainAway ?? null;
+  s.lastIp = d.lastIp ?? null;
+  s.lastUa = d.lastUa ?? null;
+  s.lastKey = d.lastKey ?? null;
+  s.lastTpl = d.lastTpl ?? null;
+  return s;
 }
 
 function popcount32(x: number): number {
@@ -279,47 +400,53 @@ export type ReuseSink = (field: 'net_prefix' | 'template', value: string) => voi
  */
 export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: string | undefined, onReuse?: ReuseSink): void {
   const { ev, f, t } = x;
-  if (s.n === 0) s.firstTs = t;
+  // The slot's numbers, read and written in place (the accessors cost a call each, and this runs for every
+  // event).
+  const F = s.f;
+  const d = s.w >> 1;
+  const U = s.u;
+  const w = s.w + U32_AT;
+  if (U[w + U_n]! === 0) F[d + F_firstTs] = t;
   else {
-    const gap = Math.max(0, t - s.lastTs);
+    const gap = Math.max(0, t - F[d + F_lastTs]!);
     const lg = Math.log1p(gap / 1000);
-    s.gapN++;
-    s.gapLogSum += lg;
-    s.gapLogSq += lg * lg;
+    U[w + U_gapN]!++;
+    F[d + F_gapLogSum]! += lg;
+    F[d + F_gapLogSq]! += lg * lg;
   }
-  s.lastTs = t;
-  s.n++;
-  s.inTok += ev.input_tokens ?? 0;
-  s.outTok += ev.output_tokens ?? 0;
+  F[d + F_lastTs] = t;
+  U[w + U_n]!++;
+  F[d + F_inTok]! += ev.input_tokens ?? 0;
+  F[d + F_outTok]! += ev.output_tokens ?? 0;
   if (ev.ip) {
     let pc: number;
-    if (ev.ip === s.lastIp && s.prefixUse) pc = cappedBump(s.prefixUse, s.lastPrefixSlot ?? -1);
+    if (ev.ip === s.lastIp && s.prefixUse) pc = cappedBump(s.prefixUse, F[d + F_lastPrefixSlot]!);
     else {
       s.ips = distinctAdd(s.ips, ev.ip);
       const p = ipPrefix(ev.ip);
       s.prefixes = distinctAdd(s.prefixes, p);
       const slot = cappedSlot(s, 'prefixUse', p, 8);
       s.lastIp = ev.ip;
-      s.lastPrefixSlot = slot;
+      F[d + F_lastPrefixSlot] = slot;
       pc = slot < 0 ? 0 : cappedCount(s.prefixUse!, slot);
     }
-    if (pc === 3 && onReuse) onReuse('net_prefix', cappedKey(s.prefixUse!, s.lastPrefixSlot!));
+    if (pc === 3 && onReuse) onReuse('net_prefix', cappedKey(s.prefixUse!, F[d + F_lastPrefixSlot]!));
   }
   const asn = ev.asn ?? x.ip?.asn;
-  if (asn !== undefined && asn !== s.lastAsn) {
+  if (asn !== undefined && asn !== F[d + F_lastAsn]!) {
     s.asns = distinctAdd(s.asns, String(asn));
-    s.lastAsn = asn;
+    F[d + F_lastAsn] = asn;
   }
   const country = ev.country ?? x.ip?.country;
   if (country) {
     s.countries = distinctAdd(s.countries, country);
-    if (declaredCountry && country !== declaredCountry) s.offCountry++;
+    if (declaredCountry && country !== declaredCountry) U[w + U_offCountry]!++;
     if (declaredCountry && x.ip && !x.ip.anonymized) {
-      if (country === declaredCountry) s.plainHome = (s.plainHome ?? 0) + 1;
-      else s.plainAway = distinctAdd(s.plainAway ?? null, country);
+      if (country === declaredCountry) U[w + U_plainHome]!++;
+      else s.plainAway = distinctAdd(s.plainAway, country);
     }
   }
-  if (x.restricted) s.restricted++;
+  if (x.restricted) U[w + U_restricted]!++;
   if (x.entityAsn) s.entityAsnUse = cappedAdd(s.entityAsnUse, x.entityAsn, 4);
   if (ev.user_agent && ev.user_agent !== s.lastUa) {
     s.uas = distinctAdd(s.uas, ev.user_agent);
@@ -330,98 +457,88 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
     s.lastKey = ev.key_id;
   }
   if (ev.end_user_id) {
-    s.withEndUser++;
+    U[w + U_withEndUser]!++;
     s.endUsers = distinctAdd(s.endUsers, ev.end_user_id);
   }
-  if (ev.forwarded_for) s.forwarded++;
-  const c = s.c;
+  if (ev.forwarded_for) U[w + U_forwarded]!++;
+  const c = U;
+  const co = s.co;
   if (x.ip) {
-    c[OFF_NET + NET[x.ip.network_type]]!++;
-    if (x.ip.anonymized) c[OFF_NET + NET.anonymizer]!++;
+    c[co + OFF_NET + NET[x.ip.network_type]]!++;
+    if (x.ip.anonymized) c[co + OFF_NET + NET.anonymizer]!++;
   }
-  if (x.entityAsn) c[OFF_NET + NET.entity]!++;
+  if (x.entityAsn) c[co + OFF_NET + NET.entity]!++;
   const day = Math.floor(t / DAY);
-  c[OFF_HOUR + (Math.floor(t / HOUR) % 24)]!++;
+  c[co + OFF_HOUR + (Math.floor(t / HOUR) % 24)]!++;
   // 1970-01-01 was a Thursday (UTC weekday 4).
-  c[OFF_WEEKDAY + ((day + 4) % 7)]!++;
-  if (day !== s.day) {
-    s.day = day;
-    s.dayN = 0;
-    s.activeDays++;
+  c[co + OFF_WEEKDAY + ((day + 4) % 7)]!++;
+  if (day !== F[d + F_day]!) {
+    F[d + F_day] = day;
+    U[w + U_dayN] = 0;
+    U[w + U_activeDays]!++;
   }
-  s.dayN++;
-  if (s.dayN > s.maxDayN) s.maxDayN = s.dayN;
+  U[w + U_dayN]!++;
+  if (U[w + U_dayN]! > U[w + U_maxDayN]!) U[w + U_maxDayN] = U[w + U_dayN]!;
   const hb = Math.floor(t / HOUR);
-  if (hb !== s.hourBucket) {
-    s.hourBucket = hb;
-    s.hourN = 0;
+  if (hb !== F[d + F_hourBucket]!) {
+    F[d + F_hourBucket] = hb;
+    U[w + U_hourN] = 0;
   }
-  s.hourN++;
-  if (s.hourN > s.maxHourN) s.maxHourN = s.hourN;
+  U[w + U_hourN]!++;
+  if (U[w + U_hourN]! > U[w + U_maxHourN]!) U[w + U_maxHourN] = U[w + U_hourN]!;
   const turns = ev.turns ?? f?.turns;
   if (turns !== undefined) {
-    s.turnsSum += turns;
-    if (turns <= 1) s.shallow++;
+    F[d + F_turnsSum]! += turns;
+    if (turns <= 1) U[w + U_shallow]!++;
   }
-  if ((ev.tools ?? f?.tools ?? 0) > 0) s.withTools++;
+  if ((ev.tools ?? f?.tools ?? 0) > 0) U[w + U_withTools]!++;
   if (!f) return;
-  s.content++;
+  U[w + U_content]!++;
   s.langs = cappedAdd(s.langs, f.lang, 8);
   const ti = TASK_INDEX.get(f.task);
-  if (ti !== undefined) c[OFF_TASK + ti]!++;
-  if (f.cot >= 0.5) s.cot++;
-  if (f.code >= 0.5) s.code++;
-  if (f.tool_trace >= 0.5) s.toolTrace++;
-  if (f.bench >= 0.5) s.bench++;
-  if (f.probe >= 0.5) s.probe++;
-  if (f.tpl_framed) s.framed++;
+  if (ti !== undefined) c[co + OFF_TASK + ti]!++;
+  if (f.cot >= 0.5) U[w + U_cot]!++;
+  if (f.code >= 0.5) U[w + U_code]!++;
+  if (f.tool_trace >= 0.5) U[w + U_toolTrace]!++;
+  if (f.bench >= 0.5) U[w + U_bench]!++;
+  if (f.probe >= 0.5) U[w + U_probe]!++;
+  if (f.tpl_framed) U[w + U_framed]!++;
   let mc = false;
   let cotMark = false;
   for (const m of f.marks) {
     if (m === 'bench:mc') mc = true;
     else if (m.startsWith('cot:')) cotMark = true;
   }
-  if (mc) s.mc++;
-  if (f.sys_chars > 0 && cotMark) s.cotSys++;
+  if (mc) U[w + U_mc]!++;
+  if (f.sys_chars > 0 && cotMark) U[w + U_cotSys]!++;
   if (f.tpl) {
     let tc: number;
-    if (f.tpl === s.lastTpl && s.tplUse) tc = cappedBump(s.tplUse, s.lastTplSlot ?? -1);
+    if (f.tpl === s.lastTpl && s.tplUse) tc = cappedBump(s.tplUse, F[d + F_lastTplSlot]!);
     else {
       s.tpls = distinctAdd(s.tpls, f.tpl);
       const slot = cappedSlot(s, 'tplUse', f.tpl, 10);
-      s.lastTpl = f.tpl;
-      s.lastTplSlot = slot;
+      // The map's own copy of the string where it has one (this event's copy would be a second).
+      s.lastTpl = slot >= 0 ? cappedKey(s.tplUse!, slot) : f.tpl;
+      F[d + F_lastTplSlot] = slot;
       tc = slot < 0 ? 0 : cappedCount(s.tplUse!, slot);
     }
-    if (tc === 3 && onReuse) onReuse('template', cappedKey(s.tplUse!, s.lastTplSlot!));
+    if (tc === 3 && onReuse) onReuse('template', cappedKey(s.tplUse!, F[d + F_lastTplSlot]!));
   }
   if (f.sys_tpl) s.sysTpls = distinctAdd(s.sysTpls, f.sys_tpl);
   if (f.simhash) {
     const hi = hex32(f.simhash, 0);
     const lo = hex32(f.simhash, 8);
-    for (let i = 0; i < s.recentSimLen; i++) {
-      if (popcount32((c[OFF_SIM + 2 * i]! ^ hi) >>> 0) + popcount32((c[OFF_SIM + 2 * i + 1]! ^ lo) >>> 0) <= 6) {
-        s.nearDup++;
+    for (let i = 0; i < U[w + U_recentSimLen]!; i++) {
+      if (popcount32((c[co + OFF_SIM + 2 * i]! ^ hi) >>> 0) + popcount32((c[co + OFF_SIM + 2 * i + 1]! ^ lo) >>> 0) <= 6) {
+        U[w + U_nearDup]!++;
         break;
       }
     }
-    c[OFF_SIM + 2 * s.recentSimPos] = hi;
-    c[OFF_SIM + 2 * s.recentSimPos + 1] = lo;
-    s.recentSimPos = (s.recentSimPos + 1) % RECENT_SIM;
-    if (s.recentSimLen < RECENT_SIM) s.recentSimLen++;
+    c[co + OFF_SIM + 2 * U[w + U_recentSimPos]!] = hi;
+    c[co + OFF_SIM + 2 * U[w + U_recentSimPos]! + 1] = lo;
+    U[w + U_recentSimPos] = (U[w + U_recentSimPos]! + 1) % RECENT_SIM;
+    if (U[w + U_recentSimLen]! < RECENT_SIM) U[w + U_recentSimLen]!++;
   }
-}
-
-/**
- * A state as a checkpoint or a worker's row holds it, in today's shape: states saved before the
- * capped maps were flat arrays hold `{ keys, counts, other }` objects (converted in place).
- */
-export function upgradeAccountState(s: AccountState): AccountState {
-  s.langs = cappedFrom(s.langs);
-  s.tplUse = cappedFrom(s.tplUse);
-  s.prefixUse = cappedFrom(s.prefixUse);
-  s.entityAsnUse = cappedFrom(s.entityAsnUse);
-  return s;
 }
 
 /** Per-key state: how many clients and places use a key (key sharing within an account). */

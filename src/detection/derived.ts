@@ -73,9 +73,11 @@ export function derive(s: AccountState): Derived {
   let reuse = 0;
   const tu = s.tplUse;
   if (tu) for (let i = 0; i < cappedSize(tu); i++) if (cappedCount(tu, i) >= 3) reuse += cappedCount(tu, i);
-  const cc = s.c;
-  // The hours are read in place (a `subarray` view per call costs more than the loops).
-  const H = OFF_HOUR;
+  // The counters are read in place, in the account's slot (a `subarray` view per call costs more
+  // than the loops).
+  const cc = s.u;
+  const co = s.co;
+  const H = co + OFF_HOUR;
   let covered = 0;
   for (let k = 0; k < 24; k++) if (cc[H + k]! >= 0.02 * n) covered++;
   // Busiest 10-hour window, circular (a sliding sum: the first strictly busiest start wins).
@@ -115,7 +117,7 @@ export function derive(s: AccountState): Derived {
     nearDup: s.nearDup / c,
     tplReuse: reuse / c,
     distinctTpls: distinctCount(s.tpls),
-    taskEntropy: entropy(cc, OFF_TASK, TASKS.length),
+    taskEntropy: entropy(cc, co + OFF_TASK, TASKS.length),
     langs: s.langs ? cappedSize(s.langs) : 0,
     topLang: top.key,
     topLangShare: top.count / c,
@@ -129,13 +131,13 @@ export function derive(s: AccountState): Derived {
     endUsers: distinctCount(s.endUsers),
     endUserShare: s.withEndUser / n,
     forwardedShare: s.forwarded / n,
-    hosting: cc[OFF_NET + NET.hosting]! / n,
-    residential: (cc[OFF_NET + NET.residential]! + cc[OFF_NET + NET.mobile]!) / n,
-    mobile: cc[OFF_NET + NET.mobile]! / n,
-    education: cc[OFF_NET + NET.education]! / n,
-    business: cc[OFF_NET + NET.business]! / n,
-    anonymizer: cc[OFF_NET + NET.anonymizer]! / n,
-    entityNet: cc[OFF_NET + NET.entity]! / n,
+    hosting: cc[co + OFF_NET + NET.hosting]! / n,
+    residential: (cc[co + OFF_NET + NET.residential]! + cc[co + OFF_NET + NET.mobile]!) / n,
+    mobile: cc[co + OFF_NET + NET.mobile]! / n,
+    education: cc[co + OFF_NET + NET.education]! / n,
+    business: cc[co + OFF_NET + NET.business]! / n,
+    anonymizer: cc[co + OFF_NET + NET.anonymizer]! / n,
+    entityNet: cc[co + OFF_NET + NET.entity]! / n,
     restricted: s.restricted,
     offCountry: s.offCountry / n,
     plainHome: (s.plainHome ?? 0) / n,
@@ -143,7 +145,7 @@ export function derive(s: AccountState): Derived {
     hoursCovered: covered,
     hourEntropy: entropy(cc, H, 24),
     impliedOffset: offset,
-    weekendShare: (cc[OFF_WEEKDAY]! + cc[OFF_WEEKDAY + 6]!) / n,
+    weekendShare: (cc[co + OFF_WEEKDAY]! + cc[co + OFF_WEEKDAY + 6]!) / n,
     gapCv: gm > 0 ? Math.sqrt(gv) / gm : 0,
     perActiveDay: s.n / Math.max(1, s.activeDays),
     maxDay: s.maxDayN,

@@ -22,7 +22,7 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { detachCounters, flat, newAccountState, newKeyState, updateAccount, updateKey, upgradeAccountState, ipPrefix, type AccountState, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, communities, emailDomainOf, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
@@ -85,7 +85,7 @@ interface EndUserState {
 /** One account's streaming features as plain data (`exportAccount` / `importAccount`). */
 export interface AccountFeatures {
   v: 1;
-  state: AccountState;
+  state: AccountStateData;
   keys: [string, KeyState][];
   endUsers: [string, { n: number; shallow: number; benchCot: number }][];
   restrictedHits: number;
@@ -902,7 +902,7 @@ export class DetectionEngine {
       v: 1,
       accounts: [...this.accounts.values()],
       pendingIds: this.pending.map((p) => p.a.account_id),
-      states: [...this.states].map(([id, st]) => [id, detachCounters(st)]),
+      states: [...this.states].map(([id, st]) => [id, toData(st)]),
       keys: [...this.keys.entries()],
       endUsers: [...this.endUsers.entries()].map(([k, m]) => [k, [...m.entries()]]),
       restrictedHits: [...this.restrictedHits.entries()],
@@ -929,7 +929,7 @@ export class DetectionEngine {
       v: number;
       accounts: Account[];
       pendingIds: string[];
-      states: [string, AccountState][];
+      states: [string, AccountStateData][];
       keys: [string, KeyState][];
       endUsers: [string, [string, EndUserState][]][];
       restrictedHits: [string, number][];
@@ -954,7 +954,7 @@ export class DetectionEngine {
     this.pending = snap.accounts.filter((a) => pend.has(a.account_id)).map((a) => ({ t: Date.parse(a.created_at), a }));
     this.pendingSorted = false;
     this.states.clear();
-    for (const [k, v] of snap.states) this.states.set(k, upgradeAccountState(v));
+    for (const [k, v] of snap.states) this.states.set(k, fromData(v));
     this.keys.clear();
     for (const [k, v] of snap.keys) this.keys.set(k, v);
     this.endUsers.clear();
@@ -999,13 +999,13 @@ export class DetectionEngine {
       const ks = this.keys.get(k);
       if (ks && ks.account === id) keys.push([k, ks]);
     }
-    return { v: 1, state: detachCounters(state), keys, endUsers: [...(this.endUsers.get(id) ?? new Map<string, EndUserState>())], restrictedHits: this.restrictedHits.get(id) ?? 0 };
+    return { v: 1, state: toData(state), keys, endUsers: [...(this.endUsers.get(id) ?? new Map<string, EndUserState>())], restrictedHits: this.restrictedHits.get(id) ?? 0 };
   }
 
   /** Replaces an account's features with exported ones (a worker restoring, the evaluation leader loading) and marks it for re-scoring. */
   importAccount(f: AccountFeatures): void {
     const id = f.state.id;
-    this.states.set(id, upgradeAccountState(f.state));
+    this.states.set(id, fromData(f.state));
     for (const [k, ks] of f.keys) this.keys.set(k, ks);
     if (f.endUsers.length > 0) this.endUsers.set(id, new Map(f.endUsers));
     else this.endUsers.delete(id);
