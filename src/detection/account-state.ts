@@ -147,7 +147,9 @@ const [U_n, U_recentSimLen, U_recentSimPos, U_nearDup, U_content, U_shallow, U_w
  */
 const SLOTS_PER_BLOCK = 1024;
 const U32_AT = 2 * F64_FIELDS.length;
-const COUNTERS_AT = U32_AT + U32_FIELDS.length;
+/** One more count, the engine's own bookkeeping (not part of the data form): see `scoredN`. */
+const SCORED_AT = U32_AT + U32_FIELDS.length;
+const COUNTERS_AT = SCORED_AT + 1;
 /** Words per slot, even so that every slot's doubles are 8-byte aligned. */
 const SLOT_WORDS = (COUNTERS_AT + C_SIZE + 1) & ~1;
 let blockU32: Uint32Array | null = null;
@@ -192,6 +194,17 @@ export class AccountState {
     this.f = blockF64!;
     this.w = slotsUsed++ * SLOT_WORDS;
     this.co = this.w + COUNTERS_AT;
+  }
+
+  /**
+   * The request count at the account's last score (the engine re-scores an account once its
+   * traffic has grown enough since): engine bookkeeping, not a feature, so not in `toData`.
+   */
+  get scoredN(): number {
+    return this.u[this.w + SCORED_AT]!;
+  }
+  set scoredN(v: number) {
+    this.u[this.w + SCORED_AT] = v;
   }
 
   /** The counters as an array of their own (the data form's `c`). */

@@ -190,7 +190,6 @@ export class DetectionEngine {
   private readonly dirty = new Set<string>();
   /** Accounts with a little new traffic, re-scored at the daily sweep. */
   private readonly stale = new Set<string>();
-  private readonly scoredN = new Map<string, number>();
   private evalRound = 0;
   private readonly firstFlagged = new Map<string, string>();
   private clusters: ClusterInfo[] = [];
@@ -379,7 +378,7 @@ export class DetectionEngine {
     }
     // Re-scored at the next hourly evaluation once its traffic grew by 25% (and 5 requests)
     // since its last score, or it showed a new client or place; otherwise at the daily sweep.
-    if (s.n >= (this.scoredN.get(id) ?? 0) * 1.25 + 5 || (novel && s.n >= MIN_SCORED_REQUESTS)) {
+    if (s.n >= s.scoredN * 1.25 + 5 || (novel && s.n >= MIN_SCORED_REQUESTS)) {
       this.dirty.add(id);
       this.stale.delete(id);
     } else if (!this.dirty.has(id)) this.stale.add(id);
@@ -574,6 +573,12 @@ export class DetectionEngine {
     if ((action === 'step_up' || action === 'block') && !this.firstFlagged.has(id)) this.firstFlagged.set(id, new Date(at).toISOString());
   }
 
+  /** Remembers the request count an account was scored at (see `ingest`). */
+  private markScored(id: string): void {
+    const s = this.states.get(id);
+    if (s) s.scoredN = s.n;
+  }
+
   /**
    * Re-scores the accounts marked dirty (and, at the daily sweep, those with little new traffic).
    * `collect: false` where only the actions are read (re-scoring on event time): no
@@ -584,12 +589,12 @@ export class DetectionEngine {
     const run = (id: string): void => {
       if (collect) {
         const a = this.assess(id);
-        this.scoredN.set(id, this.states.get(id)?.n ?? 0);
+        this.markScored(id);
         this.record(at, id, a.action);
         out.push(a);
       } else {
         const sc = this.score(id, false);
-        this.scoredN.set(id, this.states.get(id)?.n ?? 0);
+        this.markScored(id);
         if (sc) this.record(at, id, sc.action);
       }
     };
@@ -910,7 +915,7 @@ export class DetectionEngine {
       firstFlagged: [...this.firstFlagged.entries()],
       // The field keeps its first name so older checkpoints restore (theirs hold anonymized signups only).
       anonymizedSignups: [...this.notableSignups],
-      scoredN: [...this.scoredN.entries()],
+      scoredN: [...this.states].filter(([, s]) => s.scoredN > 0).map(([id, s]): [string, number] => [id, s.scoredN]),
       dirty: [...this.dirty],
       stale: [...this.stale],
       prevClusters: [...this.prevClusters.entries()],
@@ -967,8 +972,10 @@ export class DetectionEngine {
     for (const [k, v] of snap.firstFlagged) this.firstFlagged.set(k, v);
     this.notableSignups.clear();
     for (const id of snap.anonymizedSignups) this.notableSignups.add(id);
-    this.scoredN.clear();
-    for (const [k, v] of snap.scoredN) this.scoredN.set(k, v);
+    for (const [k, v] of snap.scoredN) {
+      const s = this.states.get(k);
+      if (s) s.scoredN = v;
+    }
     this.dirty.clear();
     for (const id of snap.dirty) this.dirty.add(id);
     this.stale.clear();
@@ -1005,7 +1012,9 @@ export class DetectionEngine {
   /** Replaces an account's features with exported ones (a worker restoring, the evaluation leader loading) and marks it for re-scoring. */
   importAccount(f: AccountFeatures): void {
     const id = f.state.id;
-    this.states.set(id, fromData(f.state));
+    const s = fromData(f.state);
+    s.scoredN = this.states.get(id)?.scoredN ?? 0;
+    this.states.set(id, s);
     for (const [k, ks] of f.keys) this.keys.set(k, ks);
     if (f.endUsers.length > 0) this.endUsers.set(id, new Map(f.endUsers));
     else this.endUsers.delete(id);
