@@ -343,6 +343,38 @@ describe('key sharing', () => {
     expect(Date.parse(a.first_flagged_at!) - resale).toBeLessThanOrEqual(2 * HOUR);
   });
 
+  it('flags a resold key when a buyer runs the same client as the owner: two clients, three networks, two countries abroad', async () => {
+    const own = Array.from({ length: 480 }, (_, i) => event('k4', T0 + i * 15 * 60_000, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const resale = T0 + 5 * 24 * HOUR;
+    // Buyer one in GB with its own client; buyer two, from a mobile network in DE, happens to use the owner's SDK.
+    const b1 = Array.from({ length: 12 }, (_, i) => event('k4', resale + 10 * 60_000 + i * HOUR, { ip: ipOf('residential', 'GB', 40), user_agent: uas[1]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const second = resale + 3 * HOUR + 20 * 60_000;
+    const b2 = Array.from({ length: 12 }, (_, i) => event('k4', second + i * HOUR, { ip: ipOf('mobile', 'DE', 41), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const a = byId(await run([account('k4')], [...own, ...b1, ...b2])).get('k4')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.labels).toContain('key_sharing');
+    expect(a.reasons.find((r) => r.code === 'key_used_by_many_clients')?.detail).toContain('2 countries other than the declared one');
+    // Not on the first buyer alone (two clients, two networks, one country abroad); within two hours of the second.
+    expect(Date.parse(a.first_flagged_at!)).toBeGreaterThan(second);
+    expect(Date.parse(a.first_flagged_at!) - second).toBeLessThanOrEqual(2 * HOUR);
+  });
+
+  it('does not flag two clients on three networks when the other countries are VPN exits, or a developer with a CI server abroad', async () => {
+    // A VPN user with a second client: home line in the US, VPN exits in DE and NL (anonymized: not plain connections abroad).
+    const vpn = Array.from({ length: 90 }, (_, i) =>
+      event('kv', T0 + i * 40 * 60_000, { ip: i % 3 === 0 ? ipOf('residential', 'US', 5) : ipOf('vpn', i % 3 === 1 ? 'DE' : 'NL', 6 + (i % 3)), user_agent: uas[i % 2]!, prompt: PROMPTS.chat(i), turns: 3 }),
+    );
+    // A developer with a laptop SDK at home and on a phone hotspot, and a second client on a CI server in DE.
+    const dev = Array.from({ length: 90 }, (_, i) =>
+      event('kd', T0 + i * 40 * 60_000, { ip: [ipOf('residential', 'US', 7), ipOf('mobile', 'US', 8), ipOf('hosting', 'DE', 9)][i % 3]!, user_agent: i % 3 === 2 ? uas[3]! : uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }),
+    );
+    const m = byId(await run([account('kv'), account('kd')], [...vpn, ...dev]));
+    for (const id of ['kv', 'kd']) {
+      expect(m.get(id)!.reasons.some((r) => r.code === 'key_used_by_many_clients')).toBe(false);
+      expect(flagged(m.get(id))).toBe(false);
+    }
+  });
+
   it('does not flag a developer using one client from home', async () => {
     const events = Array.from({ length: 60 }, (_, i) => event('k2', T0 + i * 20 * 60_000, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
     const a = byId(await run([account('k2')], events)).get('k2')!;

@@ -163,14 +163,20 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
       });
     }
   }
-  // Key sharing: one key from many clients and places.
-  if (d.uas >= 3 && d.countries >= 2 && d.asns >= 3) {
+  // Key sharing: one key from many clients and places. Three clients on three networks in two
+  // countries; or only two clients (a buyer who happens to run the owner's SDK, or two buyers
+  // on the same one) on three networks, plain (no anonymizer) connections coming from two
+  // countries other than the declared one. A VPN user's exits are anonymized and do not count
+  // as plain; a developer with a second client or a CI server abroad shows one such country.
+  const manyClients = d.uas >= 3 && d.countries >= 2 && d.asns >= 3;
+  const clientsAbroad = d.uas >= 2 && d.asns >= 3 && d.plainAwayCountries >= 2;
+  if (manyClients || clientsAbroad) {
     out.push({
       detector: 'key_sharing',
       label: 'key_sharing',
       code: 'key_used_by_many_clients',
-      detail: ctx.explain === false ? '' : `${d.uas} client user agents from ${d.asns} networks in ${d.countries} countries`,
-      weight: clamp(0.72 + 0.06 * (d.uas - 3)),
+      detail: ctx.explain === false ? '' : manyClients ? `${d.uas} client user agents from ${d.asns} networks in ${d.countries} countries` : `${d.uas} client user agents from ${d.asns} networks, with plain connections from ${d.plainAwayCountries} countries other than the declared one`,
+      weight: clamp(0.72 + 0.06 * Math.max(0, d.uas - 3)),
     });
   }
   return out;
