@@ -4,7 +4,7 @@
  * capped frequency map. `toData` gives the plain form that `v8.serialize` checkpoints.
  */
 import { TASKS, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
-import { cappedAdd, cappedBump, cappedCount, cappedFind, cappedFrom, cappedKey, cappedSize, distinctAdd, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, cappedBump, cappedCount, cappedFind, cappedFrom, cappedKey, cappedSize, distinctAdd, distinctHas, distinctIsSketch, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 export const NET = { hosting: 0, residential: 1, mobile: 2, education: 3, business: 4, unknown: 5, anonymizer: 6, entity: 7 } as const;
 export const TASK_INDEX = new Map<string, number>(TASKS.map((t, i) => [t, i]));
@@ -373,12 +373,18 @@ export function ipPrefix(ip: string): string {
 
 /**
  * Counts `key` in one of the state's capped maps (created, or replaced by a larger copy, as it
- * grows) and returns its slot (-1 when the key went to `other`).
+ * grows) and returns its slot (-1: the map does not hold it). A key takes a slot on its second use
+ * (`seen`: the account's exact distinct set already held it; it starts at 2), or on its first when
+ * that set has become a sketch and cannot tell (`seen` null): most of a varied account's prompts
+ * and addresses are one-offs, which would fill the slots, and hold a string each, for nothing.
+ * With every slot taken, a repeated key is counted in `other`.
  */
-function cappedSlot(s: AccountState, field: 'prefixUse' | 'tplUse', key: string, cap: number): number {
+function cappedSlot(s: AccountState, field: 'prefixUse' | 'tplUse', key: string, cap: number, seen: boolean | null): number {
   const m = s[field];
+  const start = seen ? 2 : 1;
   if (m === null) {
-    s[field] = newCapped(key);
+    if (seen === false) return -1;
+    s[field] = newCapped(key, start);
     return 0;
   }
   const i = cappedFind(m, key);
@@ -386,12 +392,18 @@ function cappedSlot(s: AccountState, field: 'prefixUse' | 'tplUse', key: string,
     cappedBump(m, i);
     return i;
   }
+  if (seen === false) return -1;
   if (cappedSize(m) < cap) {
-    s[field] = m.concat(key, 1);
+    s[field] = m.concat(key, start);
     return cappedSize(m);
   }
   cappedBump(m, -1);
   return -1;
+}
+
+/** Whether an exact distinct set holds a value (null once it is a sketch: it cannot tell). */
+function heldBefore(d: Distinct, value: string): boolean | null {
+  return distinctIsSketch(d) ? null : distinctHas(d, value);
 }
 
 /** 32 bits of hexadecimal from `s` at `at` (8 digits; a non-hex character gives some number, never NaN). */
@@ -433,12 +445,13 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   F[d + F_outTok]! += ev.output_tokens ?? 0;
   if (ev.ip) {
     let pc: number;
-    if (ev.ip === s.lastIp && s.prefixUse) pc = cappedBump(s.prefixUse, F[d + F_lastPrefixSlot]!);
+    if (ev.ip === s.lastIp && F[d + F_lastPrefixSlot]! >= 0) pc = cappedBump(s.prefixUse!, F[d + F_lastPrefixSlot]!);
     else {
       s.ips = distinctAdd(s.ips, ev.ip);
       const p = ipPrefix(ev.ip);
+      const seen = heldBefore(s.prefixes, p);
       s.prefixes = distinctAdd(s.prefixes, p);
-      const slot = cappedSlot(s, 'prefixUse', p, 8);
+      const slot = cappedSlot(s, 'prefixUse', p, 8, seen);
       s.lastIp = ev.ip;
       F[d + F_lastPrefixSlot] = slot;
       pc = slot < 0 ? 0 : cappedCount(s.prefixUse!, slot);
@@ -526,10 +539,11 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   if (f.sys_chars > 0 && cotMark) U[w + U_cotSys]!++;
   if (f.tpl) {
     let tc: number;
-    if (f.tpl === s.lastTpl && s.tplUse) tc = cappedBump(s.tplUse, F[d + F_lastTplSlot]!);
+    if (f.tpl === s.lastTpl && F[d + F_lastTplSlot]! >= 0) tc = cappedBump(s.tplUse!, F[d + F_lastTplSlot]!);
     else {
+      const seen = heldBefore(s.tpls, f.tpl);
       s.tpls = distinctAdd(s.tpls, f.tpl);
-      const slot = cappedSlot(s, 'tplUse', f.tpl, 10);
+      const slot = cappedSlot(s, 'tplUse', f.tpl, 10, seen);
       // The map's own copy of the string where it has one (this event's copy would be a second).
       s.lastTpl = slot >= 0 ? cappedKey(s.tplUse!, slot) : f.tpl;
       F[d + F_lastTplSlot] = slot;

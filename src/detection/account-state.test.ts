@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { extractFeatures, type UsageEvent } from '../core/index.js';
+import { fromData, newAccountState, toData, updateAccount, type EventFacts, type ReuseSink } from './account-state.js';
+import { cappedCount, cappedKey, cappedSize } from './sketches.js';
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-03-02T00:00:00.000Z');
+
+/** One request of `acc` at `t` from `ip` whose prompt is `text` (features as a gateway extracts them). */
+function facts(t: number, ip: string, text: string): EventFacts {
+  const ev = { event_id: `e${t}`, ts: new Date(t).toISOString(), account_id: 'acc', key_id: 'k', ip, endpoint: 'messages', model: 'm', status: 200, input_tokens: 10, output_tokens: 5 } as UsageEvent;
+  return { t, ev, f: extractFeatures({ lastUser: text, turns: 1, tools: 0 }), ip: null, entityAsn: null, restricted: false };
+}
+
+/** A word of letters only (templates mask digits, not words). */
+const word = (n: number): string => {
+  let w = '';
+  for (let x = n + 26; x > 0; x = Math.floor(x / 26)) w += String.fromCharCode(97 + (x % 26));
+  return w;
+};
+/** Distinct prompts, each its own template. */
+const oneOff = (i: number): string => `Please ${word(i * 7 + 1)} the ${word(i * 13 + 5)} of ${word(i * 31 + 11)} and ${word(i * 57 + 3)} it for my ${word(i * 91 + 17)} today`;
+
+describe('account state', () => {
+  it('keeps a template or /24 in its capped map from its second use, and reports reuse at the third', () => {
+    const s = newAccountState('acc');
+    const reused: [string, string][] = [];
+    const sink: ReuseSink = (field, value) => reused.push([field, value]);
+    const sweep = 'Question 17: which of the following is a prime number? A) 21 B) 23 C) 25 D) 27. Answer with the letter only.';
+    // Three one-off prompts from three /24s: none takes a slot.
+    for (let i = 0; i < 3; i++) updateAccount(s, facts(T0 + i * HOUR, `198.51.${i}.7`, oneOff(i)), undefined, sink);
+    expect(s.tplUse).toBeNull();
+    expect(s.prefixUse).toBeNull();
+    // The same prompt twice from the first /24 (a second and a third use of that /24).
+    updateAccount(s, facts(T0 + 4 * HOUR, '198.51.0.7', sweep), undefined, sink);
+    updateAccount(s, facts(T0 + 5 * HOUR, '198.51.0.7', sweep), undefined, sink);
+    expect(cappedSize(s.prefixUse!)).toBe(1);
+    expect(cappedKey(s.prefixUse!, 0)).toBe('198.51.0.0/24');
+    expect(cappedCount(s.prefixUse!, 0)).toBe(3);
+    expect(cappedSize(s.tplUse!)).toBe(1);
+    expect(cappedCount(s.tplUse!, 0)).toBe(2);
+    expect(reused).toEqual([['net_prefix', '198.51.0.0/24']]);
+    updateAccount(s, facts(T0 + 6 * HOUR, '198.51.9.1', sweep), undefined, sink);
+    expect(cappedCount(s.tplUse!, 0)).toBe(3);
+    expect(reused.map(([f]) => f)).toEqual(['net_prefix', 'template']);
+    expect(s.n).toBe(6);
+  });
+
+  it('admits values at their first use once the distinct set is a sketch and cannot tell', () => {
+    const s = newAccountState('acc');
+    for (let i = 0; i < 20; i++) updateAccount(s, facts(T0 + i * 60_000, '203.0.113.5', oneOff(i)), undefined);
+    // 16 exact distinct templates, then a sketch: the later one-offs take slots (up to the cap).
+    expect(s.tplUse).not.toBeNull();
+    expect(cappedSize(s.tplUse!)).toBeGreaterThan(0);
+    for (let i = 0; i < cappedSize(s.tplUse!); i++) expect(cappedCount(s.tplUse!, i)).toBe(1);
+  });
+
+  it('round-trips through its plain form, numbers and counters included', () => {
+    const s = newAccountState('acc');
+    for (let i = 0; i < 12; i++) updateAccount(s, facts(T0 + i * 7 * 60_000, `198.51.${i % 3}.7`, oneOff(i % 4)), 'FR');
+    const d = toData(s);
+    expect(d.n).toBe(12);
+    expect(d.firstTs).toBe(T0);
+    expect(d.lastTs).toBe(T0 + 11 * 7 * 60_000);
+    expect(d.c.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
+    const back = fromData(structuredClone(d));
+    expect(toData(back)).toEqual(d);
+    // The copy is its own: counting on it leaves the original as it was.
+    updateAccount(back, facts(T0 + 2 * HOUR, '198.51.0.7', oneOff(1)), 'FR');
+    expect(back.n).toBe(13);
+    expect(s.n).toBe(12);
+  });
+});
