@@ -134,9 +134,48 @@ const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLog
 /** Scalar fields held as 32-bit counts. */
 const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'hourN', 'maxHourN'] as const;
 type ScalarField = (typeof F64_FIELDS)[number] | (typeof U32_FIELDS)[number];
-/** Each scalar's place in its list (for the per-event update, which reads the slot in place). */
-const [F_inTok, F_outTok, F_firstTs, F_lastTs, F_gapLogSum, F_gapLogSq, F_turnsSum, F_day, F_hourBucket, F_lastAsn, F_lastPrefixSlot, F_lastTplSlot] = F64_FIELDS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
-const [U_n, U_recentSimLen, U_recentSimPos, U_nearDup, U_content, U_shallow, U_withTools, U_cot, U_code, U_toolTrace, U_bench, U_probe, U_framed, U_cotSys, U_mc, U_gapN, U_dayN, U_maxDayN, U_activeDays, U_forwarded, U_withEndUser, U_restricted, U_offCountry, U_plainHome, U_hourN, U_maxHourN] = U32_FIELDS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+/**
+ * Each scalar's place in its list, by name (for the per-event update, which reads the slot in
+ * place; `indexOf` keeps them right whatever the lists' order).
+ */
+const F_inTok = F64_FIELDS.indexOf('inTok');
+const F_outTok = F64_FIELDS.indexOf('outTok');
+const F_firstTs = F64_FIELDS.indexOf('firstTs');
+const F_lastTs = F64_FIELDS.indexOf('lastTs');
+const F_gapLogSum = F64_FIELDS.indexOf('gapLogSum');
+const F_gapLogSq = F64_FIELDS.indexOf('gapLogSq');
+const F_turnsSum = F64_FIELDS.indexOf('turnsSum');
+const F_day = F64_FIELDS.indexOf('day');
+const F_hourBucket = F64_FIELDS.indexOf('hourBucket');
+const F_lastAsn = F64_FIELDS.indexOf('lastAsn');
+const F_lastPrefixSlot = F64_FIELDS.indexOf('lastPrefixSlot');
+const F_lastTplSlot = F64_FIELDS.indexOf('lastTplSlot');
+const U_n = U32_FIELDS.indexOf('n');
+const U_recentSimLen = U32_FIELDS.indexOf('recentSimLen');
+const U_recentSimPos = U32_FIELDS.indexOf('recentSimPos');
+const U_nearDup = U32_FIELDS.indexOf('nearDup');
+const U_content = U32_FIELDS.indexOf('content');
+const U_shallow = U32_FIELDS.indexOf('shallow');
+const U_withTools = U32_FIELDS.indexOf('withTools');
+const U_cot = U32_FIELDS.indexOf('cot');
+const U_code = U32_FIELDS.indexOf('code');
+const U_toolTrace = U32_FIELDS.indexOf('toolTrace');
+const U_bench = U32_FIELDS.indexOf('bench');
+const U_probe = U32_FIELDS.indexOf('probe');
+const U_framed = U32_FIELDS.indexOf('framed');
+const U_cotSys = U32_FIELDS.indexOf('cotSys');
+const U_mc = U32_FIELDS.indexOf('mc');
+const U_gapN = U32_FIELDS.indexOf('gapN');
+const U_dayN = U32_FIELDS.indexOf('dayN');
+const U_maxDayN = U32_FIELDS.indexOf('maxDayN');
+const U_activeDays = U32_FIELDS.indexOf('activeDays');
+const U_forwarded = U32_FIELDS.indexOf('forwarded');
+const U_withEndUser = U32_FIELDS.indexOf('withEndUser');
+const U_restricted = U32_FIELDS.indexOf('restricted');
+const U_offCountry = U32_FIELDS.indexOf('offCountry');
+const U_plainHome = U32_FIELDS.indexOf('plainHome');
+const U_hourN = U32_FIELDS.indexOf('hourN');
+const U_maxHourN = U32_FIELDS.indexOf('maxHourN');
 
 /**
  * Each account's numbers live in a slot of a shared block (an ArrayBuffer of SLOTS_PER_BLOCK
@@ -164,20 +203,20 @@ export class AccountState {
   readonly w: number;
   /** Where the fixed-size counters start in `u` (see OFF_* for their layout). */
   readonly co: number;
-  ips: Distinct = null;
-  prefixes: Distinct = null;
-  asns: Distinct = null;
-  countries: Distinct = null;
-  uas: Distinct = null;
-  tpls: Distinct = null;
-  sysTpls: Distinct = null;
-  endUsers: Distinct = null;
-  keys: Distinct = null;
+  ips: Distinct = newDistinct();
+  prefixes: Distinct = newDistinct();
+  asns: Distinct = newDistinct();
+  countries: Distinct = newDistinct();
+  uas: Distinct = newDistinct();
+  tpls: Distinct = newDistinct();
+  sysTpls: Distinct = newDistinct();
+  endUsers: Distinct = newDistinct();
+  keys: Distinct = newDistinct();
   langs: CappedCounts | null = null;
   tplUse: CappedCounts | null = null;
   prefixUse: CappedCounts | null = null;
   entityAsnUse: CappedCounts | null = null;
-  plainAway: Distinct = null;
+  plainAway: Distinct = newDistinct();
   lastIp: string | null = null;
   lastUa: string | null = null;
   lastKey: string | null = null;
@@ -246,13 +285,8 @@ export function newAccountState(id: string): AccountState {
 
 /** The state as plain data, with its counters in an array of their own (for serialising). */
 export function toData(s: AccountState): AccountStateData {
-  return {
+  const d = {
     id: s.id,
-    n: s.n,
-    inTok: s.inTok,
-    outTok: s.outTok,
-    firstTs: s.firstTs,
-    lastTs: s.lastTs,
     ips: s.ips,
     prefixes: s.prefixes,
     asns: s.asns,
@@ -267,45 +301,15 @@ export function toData(s: AccountState): AccountStateData {
     tplUse: s.tplUse,
     prefixUse: s.prefixUse,
     entityAsnUse: s.entityAsnUse,
-    recentSimLen: s.recentSimLen,
-    recentSimPos: s.recentSimPos,
-    nearDup: s.nearDup,
-    content: s.content,
-    turnsSum: s.turnsSum,
-    shallow: s.shallow,
-    withTools: s.withTools,
-    cot: s.cot,
-    code: s.code,
-    toolTrace: s.toolTrace,
-    bench: s.bench,
-    probe: s.probe,
-    framed: s.framed,
-    cotSys: s.cotSys,
-    mc: s.mc,
-    gapN: s.gapN,
-    gapLogSum: s.gapLogSum,
-    gapLogSq: s.gapLogSq,
-    day: s.day,
-    dayN: s.dayN,
-    maxDayN: s.maxDayN,
-    activeDays: s.activeDays,
-    forwarded: s.forwarded,
-    withEndUser: s.withEndUser,
-    restricted: s.restricted,
-    offCountry: s.offCountry,
-    plainHome: s.plainHome,
     plainAway: s.plainAway,
-    hourBucket: s.hourBucket,
-    hourN: s.hourN,
-    maxHourN: s.maxHourN,
     lastIp: s.lastIp,
-    lastPrefixSlot: s.lastPrefixSlot,
-    lastAsn: s.lastAsn,
     lastUa: s.lastUa,
     lastKey: s.lastKey,
     lastTpl: s.lastTpl,
-    lastTplSlot: s.lastTplSlot,
-  };
+  } as AccountStateData;
+  for (const k of F64_FIELDS) d[k] = s[k];
+  for (const k of U32_FIELDS) d[k] = s[k];
+  return d;
 }
 
 /**
@@ -425,8 +429,8 @@ export type ReuseSink = (field: 'net_prefix' | 'template', value: string) => voi
  */
 export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: string | undefined, onReuse?: ReuseSink): void {
   const { ev, f, t } = x;
-  // The slot's numbers, read and written in place (the accessors cost a call each, and this runs for every
-  // event).
+  // The slot's numbers, read and written in place (the accessors cost a call each, and this runs
+  // for every event).
   const F = s.f;
   const d = s.w >> 1;
   const U = s.u;
@@ -487,17 +491,16 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
     s.endUsers = distinctAdd(s.endUsers, ev.end_user_id);
   }
   if (ev.forwarded_for) U[w + U_forwarded]!++;
-  const c = U;
   const co = s.co;
   if (x.ip) {
-    c[co + OFF_NET + NET[x.ip.network_type]]!++;
-    if (x.ip.anonymized) c[co + OFF_NET + NET.anonymizer]!++;
+    U[co + OFF_NET + NET[x.ip.network_type]]!++;
+    if (x.ip.anonymized) U[co + OFF_NET + NET.anonymizer]!++;
   }
-  if (x.entityAsn) c[co + OFF_NET + NET.entity]!++;
+  if (x.entityAsn) U[co + OFF_NET + NET.entity]!++;
   const day = Math.floor(t / DAY);
-  c[co + OFF_HOUR + (Math.floor(t / HOUR) % 24)]!++;
+  U[co + OFF_HOUR + (Math.floor(t / HOUR) % 24)]!++;
   // 1970-01-01 was a Thursday (UTC weekday 4).
-  c[co + OFF_WEEKDAY + ((day + 4) % 7)]!++;
+  U[co + OFF_WEEKDAY + ((day + 4) % 7)]!++;
   if (day !== F[d + F_day]!) {
     F[d + F_day] = day;
     U[w + U_dayN] = 0;
@@ -522,7 +525,7 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
   U[w + U_content]!++;
   s.langs = cappedAdd(s.langs, f.lang, 8);
   const ti = TASK_INDEX.get(f.task);
-  if (ti !== undefined) c[co + OFF_TASK + ti]!++;
+  if (ti !== undefined) U[co + OFF_TASK + ti]!++;
   if (f.cot >= 0.5) U[w + U_cot]!++;
   if (f.code >= 0.5) U[w + U_code]!++;
   if (f.tool_trace >= 0.5) U[w + U_toolTrace]!++;
@@ -556,13 +559,13 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
     const hi = hex32(f.simhash, 0);
     const lo = hex32(f.simhash, 8);
     for (let i = 0; i < U[w + U_recentSimLen]!; i++) {
-      if (popcount32((c[co + OFF_SIM + 2 * i]! ^ hi) >>> 0) + popcount32((c[co + OFF_SIM + 2 * i + 1]! ^ lo) >>> 0) <= 6) {
+      if (popcount32((U[co + OFF_SIM + 2 * i]! ^ hi) >>> 0) + popcount32((U[co + OFF_SIM + 2 * i + 1]! ^ lo) >>> 0) <= 6) {
         U[w + U_nearDup]!++;
         break;
       }
     }
-    c[co + OFF_SIM + 2 * U[w + U_recentSimPos]!] = hi;
-    c[co + OFF_SIM + 2 * U[w + U_recentSimPos]! + 1] = lo;
+    U[co + OFF_SIM + 2 * U[w + U_recentSimPos]!] = hi;
+    U[co + OFF_SIM + 2 * U[w + U_recentSimPos]! + 1] = lo;
     U[w + U_recentSimPos] = (U[w + U_recentSimPos]! + 1) % RECENT_SIM;
     if (U[w + U_recentSimLen]! < RECENT_SIM) U[w + U_recentSimLen]!++;
   }

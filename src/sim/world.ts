@@ -782,9 +782,9 @@ function addCampaign(b: Builder, camp: Campaign): void {
     }
     case 'key_sharing': {
       const truth: TruthAccount = { group, malicious: true, entity: null, labels: ['key_sharing'] };
-      // The owner's own use, before and after the resale, is not the campaign: its timeline
-      // (time to detect, requests until then) counts the buyers' requests only.
-      // (A group of its own that is not a campaign: `owner-use:…`.)
+      // The owner's own use, before and after the resale, is not the campaign: it streams in a
+      // group of its own (`owner-use:…`), so the campaign's timeline (time to detect, requests
+      // until then) counts the buyers' requests only.
       const ownUse = b.group(group.replace(/^campaign:/, 'owner-use:'));
       for (let i = 0; i < camp.accounts; i++) {
         const country = r.pick(['US', 'GB', 'DE', 'CA', 'FR']);
