@@ -43,6 +43,27 @@ describe('account features moved between engines', () => {
     expect(second.evaluateNow().risks.find((r) => r.account_id === 'acc_1')).toEqual(whole.evaluateNow().risks.find((r) => r.account_id === 'acc_1'));
   });
 
+  it('count a repeated key in the key record the engine holds, also after that record was replaced by an import', () => {
+    const e = new DetectionEngine({ intel: fakeIntel(), autoEvaluate: false });
+    for (const id of ['acc_k', 'acc_j']) e.addAccount(account(id));
+    const ev = (id: string, i: number) => event(id, T0 + i * 60_000, { ip: ipOf('residential', 'DE', 1), key_id: 'k_only', prompt: PROMPTS.chat(i) });
+    // The key is acc_k's; acc_j sends with it too (a shared key), twice in a row.
+    for (let i = 0; i < 3; i++) e.ingest(ev('acc_k', i));
+    for (let i = 3; i < 5; i++) e.ingest(ev('acc_j', i));
+    expect(e.keys.get('k_only')!.n).toBe(5);
+    // A worker's restore of acc_k replaces the key's record: acc_j's next event must count in the new one.
+    e.importAccount(decodeAccountFeatures(encodeAccountFeatures(e.exportAccount('acc_k', ['k_only'])!)));
+    const replaced = e.keys.get('k_only')!;
+    e.ingest(ev('acc_j', 5));
+    expect(e.keys.get('k_only')).toBe(replaced);
+    expect(replaced.n).toBe(6);
+    // An account record added after the account's first events is the one its next event reads.
+    e.ingest(event('acc_late', T0 + 10 * 60_000, { ip: ipOf('residential', 'DE', 2), prompt: PROMPTS.chat(1) }));
+    const late = account('acc_late', { declared_country: 'FR' });
+    e.addAccount(late);
+    expect(e.states.get('acc_late')!.account).toBe(late);
+  });
+
   it('exports and checkpoints counters of their own, not the block the live states share', () => {
     const e = new DetectionEngine({ intel: fakeIntel(), autoEvaluate: false });
     for (const id of ['acc_a', 'acc_b']) {

@@ -3,7 +3,7 @@
  * every field is a number, a fixed-size typed array, a `Distinct` (exact then HyperLogLog) or a
  * capped frequency map. `toData` gives the plain form that `v8.serialize` checkpoints.
  */
-import { TASKS, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
+import { TASKS, type Account, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
 import { cappedAdd, cappedBump, cappedCount, cappedFind, cappedFrom, cappedKey, cappedSize, distinctAdd, distinctHas, distinctIsSketch, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 export const NET = { hosting: 0, residential: 1, mobile: 2, education: 3, business: 4, unknown: 5, anonymizer: 6, entity: 7 } as const;
@@ -221,6 +221,15 @@ export class AccountState {
   lastUa: string | null = null;
   lastKey: string | null = null;
   lastTpl: string | null = null;
+  /**
+   * The engine's own bookkeeping, so an event costs one map lookup (the account id) instead of
+   * three: the account's record (undefined until the engine knows it) and the per-key state of
+   * the key it used last. Not part of the plain form.
+   */
+  account: Account | undefined = undefined;
+  lastKeyState: KeyState | null = null;
+  /** The engine's key generation when `lastKeyState` was looked up (the engine bumps it when it replaces key states). */
+  lastKeyGen = 0;
 
   constructor(readonly id: string) {
     if (slotsUsed === SLOTS_PER_BLOCK) {

@@ -164,6 +164,8 @@ export class DetectionEngine {
   readonly accounts = new Map<string, Account>();
   readonly states = new Map<string, AccountState>();
   readonly keys = new Map<string, KeyState>();
+  /** Bumped whenever key states are replaced or dropped other than by `ingest` (a state's cached key record is then looked up again). */
+  private keysGen = 1;
   private readonly endUsers = new Map<string, Map<string, EndUserState>>();
   private readonly restrictedHits = new Map<string, number>();
   private readonly index = new AttributeIndex();
@@ -250,6 +252,8 @@ export class DetectionEngine {
 
   addAccount(a: Account): void {
     this.accounts.set(a.account_id, a);
+    const s = this.states.get(a.account_id);
+    if (s) s.account = a;
     this.pending.push({ t: Date.parse(a.created_at), a });
     this.pendingSorted = false;
   }
@@ -351,9 +355,11 @@ export class DetectionEngine {
     const x = this.facts(ev, t);
     let s = this.states.get(id);
     if (!s) this.states.set(id, (s = newAccountState(id)));
-    const acc = this.accounts.get(id);
+    let acc = s.account;
+    if (acc === undefined) acc = s.account = this.accounts.get(id);
     this.ingesting = id;
     const places = exactSize(s.uas) + exactSize(s.countries) + exactSize(s.asns);
+    const sameKey = ev.key_id !== undefined && ev.key_id === s.lastKey && s.lastKeyGen === this.keysGen;
     updateAccount(s, x, acc?.declared_country, this.onReuse);
     // A client, country or network the account has not used before is new evidence (a resold
     // key, a hop): such an account is re-scored at the next hourly evaluation.
@@ -361,8 +367,14 @@ export class DetectionEngine {
     this.imported?.observe(id, ev.ip, ev.asn ?? x.ip?.asn, x.f?.tpl);
     if (x.restricted) this.restrictedHits.set(id, (this.restrictedHits.get(id) ?? 0) + 1);
     if (ev.key_id) {
-      let k = this.keys.get(ev.key_id);
-      if (!k) this.keys.set(ev.key_id, (k = newKeyState(id)));
+      // A session repeats its key: the state remembers the last one's record.
+      let k = sameKey ? s.lastKeyState : null;
+      if (!k) {
+        k = this.keys.get(ev.key_id) ?? null;
+        if (!k) this.keys.set(ev.key_id, (k = newKeyState(id)));
+        s.lastKeyState = k;
+        s.lastKeyGen = this.keysGen;
+      }
       updateKey(k, x);
     }
     if (ev.end_user_id) {
@@ -961,6 +973,7 @@ export class DetectionEngine {
     this.states.clear();
     for (const [k, v] of snap.states) this.states.set(k, fromData(v));
     this.keys.clear();
+    this.keysGen++;
     for (const [k, v] of snap.keys) this.keys.set(k, v);
     this.endUsers.clear();
     for (const [k, v] of snap.endUsers) this.endUsers.set(k, new Map(v));
@@ -1016,6 +1029,7 @@ export class DetectionEngine {
     s.scoredN = this.states.get(id)?.scoredN ?? 0;
     this.states.set(id, s);
     for (const [k, ks] of f.keys) this.keys.set(k, ks);
+    this.keysGen++;
     if (f.endUsers.length > 0) this.endUsers.set(id, new Map(f.endUsers));
     else this.endUsers.delete(id);
     if (f.restrictedHits > 0) this.restrictedHits.set(id, f.restrictedHits);
@@ -1030,6 +1044,7 @@ export class DetectionEngine {
   dropAccountFeatures(id: string, keyIds: Iterable<string>): void {
     this.states.delete(id);
     for (const k of keyIds) if (this.keys.get(k)?.account === id) this.keys.delete(k);
+    this.keysGen++;
     this.endUsers.delete(id);
     this.restrictedHits.delete(id);
     this.derivedCache.delete(id);
