@@ -25,7 +25,7 @@ import {
 import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
-import { AttributeIndex, assignClusterIds, communities, emailDomainOf, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
 import { cappedCount, cappedKey, cappedSize, type Distinct } from './sketches.js';
@@ -124,17 +124,6 @@ function append<T>(to: T[], from: readonly T[]): void {
   for (let i = 0; i < from.length; i++) to.push(from[i]!);
 }
 
-/** Same ends and weights in the same order (what `communities` reads of the links). */
-function sameLinks(x: readonly Link[], y: readonly Link[]): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) {
-    const p = x[i]!;
-    const q = y[i]!;
-    if (p.a !== q.a || p.b !== q.b || p.weight !== q.weight) return false;
-  }
-  return true;
-}
-
 /**
  * A cheap structural check of gateway features (the hot path cannot afford a full schema parse
  * per event): version 1 and the fields the detectors read, with the right types.
@@ -179,6 +168,8 @@ export class DetectionEngine {
   /** Bumped when the reuse index is rebuilt from the states (part of the link cache's key). */
   private reuseGen = 0;
   private linkCache: { key: string; links: Link[]; groups: string[][] } | null = null;
+  /** Each link component's communities at the last rebuild, reused while its links stay the same. */
+  private readonly communities = new Communities();
   /** Clustered accounts' own risk and kinds of signals, by traffic seen (`memberSummary`). */
   private memberCache = new Map<string, MemberSummary>();
   private readonly onReuse = (field: 'net_prefix' | 'template', value: string): void => this.reuseIndex.add(field, value, this.ingesting);
@@ -656,10 +647,8 @@ export class DetectionEngine {
     const linkKey = `${this.index.version}|${index.version}|${this.reuseGen}|${population}`;
     if (this.linkCache?.key !== linkKey) {
       const links = scorePairs([this.index, index], population, 0.55);
-      // Communities read only the links' ends and weights, in order: the same links (most
-      // rebuilds: new holders of weak values rarely make a link) give the same communities.
-      const prev = this.linkCache;
-      const groups = prev && sameLinks(prev.links, links) ? prev.groups : communities(links);
+      // Each component's communities are reused while its links stay the same.
+      const groups = this.communities.of(links);
       this.linkCache = { key: linkKey, links, groups };
     }
     const { links, groups } = this.linkCache;

@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { AttributeIndex, assignClusterIds, clusterIdOf, communities, emailDomainOf, FIELD_SPECS, FIELDS, rarity, scorePairs, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, clusterIdOf, Communities, communities, emailDomainOf, FIELD_SPECS, FIELDS, rarity, scorePairs, type Link } from './linkage.js';
 
 describe('rarity weights', () => {
   it('weighs a value two accounts share above one thirty accounts share', () => {
     expect(rarity(2, 100_000)).toBeGreaterThan(rarity(30, 100_000));
     expect(rarity(2, 100_000)).toBeCloseTo(1);
+  });
+
+  it('reads the population in quarter-octave steps above the 10,000 floor, so weights hold still while it grows within a step', () => {
+    // Below the floor every population is the floor.
+    expect(rarity(5, 300)).toBe(rarity(5, 10_000));
+    // 10,000 × 2^(1/4) ≈ 11,892: one step.
+    expect(rarity(5, 11_000)).toBe(rarity(5, 10_000));
+    expect(rarity(5, 11_900)).not.toBe(rarity(5, 11_800));
+    expect(rarity(5, 800_000)).toBe(rarity(5, 830_000));
+    // And a step moves a weight by well under 1%.
+    expect(Math.abs(rarity(5, 11_900) / rarity(5, 11_800) - 1)).toBeLessThan(0.01);
+    expect(rarity(5, 1_000_000)).toBeGreaterThan(rarity(5, 100_000));
   });
 });
 
@@ -79,6 +91,36 @@ describe('communities and ids', () => {
     const c1 = communities(links);
     expect(c1.map((c) => c.join(',')).sort()).toEqual(['a1,a2,a3', 'b1,b2,b3']);
     expect(communities(links)).toEqual(c1);
+  });
+
+  it('splits each component on its own: a component comes out the same with or without unrelated ones beside it', () => {
+    const link = (a: string, b: string, weight: number) => ({ a, b, weight, fields: {} });
+    // Two triangles joined by a weak bridge, and a large unrelated clique elsewhere.
+    const pair = [link('a1', 'a2', 1), link('a1', 'a3', 1), link('a2', 'a3', 1), link('a3', 'b1', 0.1), link('b1', 'b2', 1), link('b1', 'b3', 1), link('b2', 'b3', 1)];
+    const other: ReturnType<typeof link>[] = [];
+    for (let i = 0; i < 40; i++) for (let j = i + 1; j < 40; j++) other.push(link(`z${String(i).padStart(2, '0')}`, `z${String(j).padStart(2, '0')}`, 2));
+    const alone = communities(pair);
+    const withOther = communities([...pair, ...other].sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : 1)));
+    expect(withOther.filter((g) => !g[0]!.startsWith('z'))).toEqual(alone);
+    expect(withOther.filter((g) => g[0]!.startsWith('z'))).toEqual([other.map((l) => l.a).concat('z39').filter((v, i, all) => all.indexOf(v) === i)]);
+  });
+
+  it('reuses the communities of components whose links did not change, and recomputes the one that did', () => {
+    const link = (a: string, b: string, weight: number) => ({ a, b, weight, fields: {} });
+    const tri = (p: string, w = 1) => [link(`${p}1`, `${p}2`, w), link(`${p}1`, `${p}3`, w), link(`${p}2`, `${p}3`, w)];
+    const c = new Communities();
+    const first = c.of([...tri('a'), ...tri('b'), link('c1', 'c2', 1)]);
+    expect(c.computed).toBe(3);
+    expect(c.reused).toBe(0);
+    expect(c.of([...tri('a'), ...tri('b'), link('c1', 'c2', 1)])).toEqual(first);
+    expect(c.reused).toBe(3);
+    expect(c.computed).toBe(0);
+    // One weight changes in b: only b is recomputed, and the answer is what a fresh start gives.
+    const changed = [...tri('a'), ...tri('b', 0.9), link('c1', 'c2', 1)];
+    const again = c.of(changed);
+    expect(c.computed).toBe(1);
+    expect(c.reused).toBe(2);
+    expect(again).toEqual(communities(changed));
   });
 
   it('derives ids from sorted members and keeps the id of the previous cluster a new one overlaps most', () => {
