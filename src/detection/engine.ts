@@ -25,7 +25,7 @@ import {
 import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
-import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, scorePairs, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, PairScorer, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
 import { cappedCount, cappedKey, cappedSize, type Distinct } from './sketches.js';
@@ -170,6 +170,8 @@ export class DetectionEngine {
   private linkCache: { key: string; links: Link[]; groups: string[][] } | null = null;
   /** Each link component's communities at the last rebuild, reused while its links stay the same. */
   private readonly communities = new Communities();
+  /** Scores only the pairs inside values that gained a holder since the last rebuild. */
+  private readonly pairScorer = new PairScorer();
   /** Clustered accounts' own risk and kinds of signals, by traffic seen (`memberSummary`). */
   private memberCache = new Map<string, MemberSummary>();
   private readonly onReuse = (field: 'net_prefix' | 'template', value: string): void => this.reuseIndex.add(field, value, this.ingesting);
@@ -646,7 +648,7 @@ export class DetectionEngine {
     // Same holders and population → same links and communities: only the scores are redone.
     const linkKey = `${this.index.version}|${index.version}|${this.reuseGen}|${population}`;
     if (this.linkCache?.key !== linkKey) {
-      const links = scorePairs([this.index, index], population, 0.55);
+      const links = this.pairScorer.score([this.index, index], population, 0.55);
       // Each component's communities are reused while its links stay the same.
       const groups = this.communities.of(links);
       this.linkCache = { key: linkKey, links, groups };

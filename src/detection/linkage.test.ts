@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttributeIndex, assignClusterIds, clusterIdOf, Communities, communities, emailDomainOf, FIELD_SPECS, FIELDS, rarity, scorePairs, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, clusterIdOf, Communities, communities, emailDomainOf, FIELD_SPECS, FIELDS, PairScorer, rarity, scorePairs, type Link } from './linkage.js';
 
 describe('rarity weights', () => {
   it('weighs a value two accounts share above one thirty accounts share', () => {
@@ -207,3 +207,58 @@ describe('e-mail domain of an account', () => {
     expect(emailDomainOf(undefined)).toBeUndefined();
   });
 });
+
+describe('pair scoring between rebuilds', () => {
+  it('gives exactly what scoring every pair gives, over random growth of both indexes', () => {
+    let r = 7;
+    const rnd = (n: number): number => {
+      r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+      return (r >>> 8) % n;
+    };
+    for (let world = 0; world < 5; world++) {
+      const main = new AttributeIndex();
+      const reuse = new AttributeIndex();
+      const scorer = new PairScorer();
+      let population = 40;
+      let incremental = 0;
+      let links = 0;
+      for (let round = 0; round < 12; round++) {
+        // Accounts join and gain values: strong fields (cards, devices, domains, bursts) in the
+        // main index, /24s and templates in the other; some values grow past their cap.
+        for (let n = 0; n < 60; n++) {
+          const acct = `u${rnd(population)}`;
+          const field = FIELDS[rnd(FIELDS.length)]!;
+          const into = field === 'net_prefix' || field === 'template' ? reuse : main;
+          into.add(field, `${field}-${rnd(field === 'email_domain' ? 4 : 14)}`, acct);
+        }
+        population += rnd(3) === 0 ? 5_000 : 3;
+        const got = scorer.score([main, reuse], population, 0.55);
+        if (!scorer.full) incremental++;
+        expect(got).toEqual(scorePairs([main, reuse], population, 0.55));
+        links = got.length;
+      }
+      expect(incremental).toBeGreaterThan(3);
+      expect(links).toBeGreaterThan(10);
+    }
+  });
+
+  it('scores everything again when an index is replaced or the population moves to another step', () => {
+    const main = new AttributeIndex();
+    main.add('payment', 'c', 'a');
+    main.add('payment', 'c', 'b');
+    const scorer = new PairScorer();
+    scorer.score([main], 100, 0.55);
+    expect(scorer.full).toBe(true);
+    main.add('device', 'd', 'a');
+    main.add('device', 'd', 'b');
+    scorer.score([main], 200, 0.55);
+    expect(scorer.full).toBe(false);
+    expect(scorer.rescored).toBe(1);
+    scorer.score([main], 50_000, 0.55);
+    expect(scorer.full).toBe(true);
+    const restored = main.clone();
+    expect(scorer.score([restored], 50_000, 0.55)).toEqual(scorePairs([main], 50_000, 0.55));
+    expect(scorer.full).toBe(true);
+  });
+});
+

@@ -75,6 +75,20 @@ export class AttributeIndex {
   private sharedOf = new Map<string, SharedValue[]>();
   /** Bumped whenever a holder is added: an unchanged version means unchanged groups. */
   version = 0;
+  /**
+   * Shared values that gained a holder (or became shared) since `takeChanged()`, while
+   * `tracking` is on (`PairScorer` turns it on; an index built or restored afresh has it off).
+   */
+  tracking = false;
+  private changed = new Set<SharedValue>();
+
+  /** The shared values changed since the last call, and forgets them. */
+  takeChanged(): SharedValue[] {
+    const out = [...this.changed];
+    this.changed.clear();
+    return out;
+  }
+
   add(field: LinkField, value: string, account: string): void {
     let m = this.idx.get(field);
     if (!m) this.idx.set(field, (m = new Map()));
@@ -96,6 +110,7 @@ export class AttributeIndex {
       this.shared.push(g);
       this.holdShared(held, g);
       this.holdShared(account, g);
+      if (this.tracking) this.changed.add(g);
       return;
     }
     const list = held;
@@ -111,6 +126,7 @@ export class AttributeIndex {
     // The value's entry, found among its first holder's shared values.
     const g = this.sharedOf.get(list[0]!)!.find((x) => x.members === list)!;
     this.holdShared(account, g);
+    if (this.tracking) this.changed.add(g);
   }
 
   private holdShared(account: string, g: SharedValue): void {
@@ -333,7 +349,112 @@ function populationStep(n: number): number {
   return n <= MIN_POPULATION ? MIN_POPULATION : MIN_POPULATION * 2 ** (Math.floor(4 * Math.log2(n / MIN_POPULATION)) / 4);
 }
 
+/**
+ * `scorePairs` between rebuilds, doing only what changed: the indexes record which shared values
+ * gained a holder, every pair inside such a value is scored again from the two accounts' shared
+ * values (in the order `scorePairs` sums them, so the weights are the same to the last bit), and
+ * every other link is the previous call's. A different population step, link threshold or index
+ * object (rebuilt or restored) makes it score everything. The result equals `scorePairs` on the
+ * same indexes (a unit test checks it over random growth).
+ */
+export class PairScorer {
+  private prev: { indexes: readonly AttributeIndex[]; step: number; minWeight: number; links: Link[] } | null = null;
+  /** What the last call did: scored everything, or this many pairs again. */
+  full = false;
+  rescored = 0;
+
+  score(indexes: readonly AttributeIndex[], population: number, minWeight: number): Link[] {
+    const step = populationStep(population);
+    const p = this.prev;
+    if (!p || p.step !== step || p.minWeight !== minWeight || p.indexes.length !== indexes.length || p.indexes.some((x, i) => x !== indexes[i] || !x.tracking)) {
+      for (const x of indexes) {
+        x.tracking = true;
+        x.takeChanged();
+      }
+      const links = scorePairs(indexes, population, minWeight);
+      this.prev = { indexes: [...indexes], step, minWeight, links };
+      this.full = true;
+      this.rescored = 0;
+      return links;
+    }
+    this.full = false;
+    const changed: SharedValue[] = [];
+    for (const x of indexes) for (const g of x.takeChanged()) changed.push(g);
+    if (changed.length === 0) {
+      this.rescored = 0;
+      return p.links;
+    }
+    // Every pair inside a changed value (a value past its cap included: its pairs lose it).
+    const touched = new Map<string, Set<string>>();
+    const pairs: [string, string][] = [];
+    for (const g of changed) {
+      const m = g.members;
+      for (let i = 0; i < m.length; i++) {
+        for (let j = i + 1; j < m.length; j++) {
+          const a = m[i]! < m[j]! ? m[i]! : m[j]!;
+          const b = a === m[i] ? m[j]! : m[i]!;
+          let set = touched.get(a);
+          if (!set) touched.set(a, (set = new Set()));
+          if (!set.has(b)) {
+            set.add(b);
+            pairs.push([a, b]);
+          }
+        }
+      }
+    }
+    this.rescored = pairs.length;
+    let weak = weakCache.get(minWeight);
+    if (!weak) weakCache.set(minWeight, (weak = weakFields(minWeight)));
+    const fresh: Link[] = [];
+    for (const [a, b] of pairs) {
+      const l = scoreOnePair(indexes, a, b, population, minWeight, weak);
+      if (l) fresh.push(l);
+    }
+    fresh.sort(byEnds);
+    // The previous links minus the pairs scored again, merged with their new scores (both sorted).
+    const out: Link[] = [];
+    let k = 0;
+    for (const l of p.links) {
+      if (touched.get(l.a)?.has(l.b)) continue;
+      while (k < fresh.length && byEnds(fresh[k]!, l) < 0) out.push(fresh[k++]!);
+      out.push(l);
+    }
+    while (k < fresh.length) out.push(fresh[k++]!);
+    p.links = out;
+    return out;
+  }
+}
+
 const byEnds = (x: Link, y: Link): number => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : x.b > y.b ? 1 : 0);
+
+/** One pair's link as `scorePairs` would score it (null under `minWeight`); `a` < `b`. */
+function scoreOnePair(indexes: readonly AttributeIndex[], a: string, b: string, population: number, minWeight: number, weak: Set<LinkField>): Link | null {
+  const shared: SharedValue[][] = indexes.map((x) => x.sharedWith(a).filter((g) => g.members.includes(b)).sort((x, y) => x.i - y.i));
+  // Weak values count only for a pair that shares a stronger one.
+  let strong = false;
+  for (const list of shared) {
+    for (const g of list) {
+      const spec = FIELD_SPECS[g.field];
+      if (!weak.has(g.field) && g.members.length <= spec.cap && spec.weight * rarity(g.members.length, population) > 0) strong = true;
+    }
+  }
+  if (!strong) return null;
+  const l: Link = { a, b, weight: 0, fields: {} };
+  for (const list of shared) {
+    for (const g of list) {
+      const spec = FIELD_SPECS[g.field];
+      if (g.members.length > spec.cap) continue;
+      const w = spec.weight * rarity(g.members.length, population);
+      if (w <= 0) continue;
+      const prev = l.fields[g.field];
+      if (!prev || prev.weight < w) {
+        l.weight += w - (prev?.weight ?? 0);
+        l.fields[g.field] = { weight: w, holders: g.members.length };
+      }
+    }
+  }
+  return l.weight >= minWeight ? l : null;
+}
 
 // The package is CommonJS whose typings declare an ES default export: at run time the module
 // object is the function itself.
