@@ -586,9 +586,10 @@ function connectedComponents(links: readonly Link[]): Link[][] {
  * scales each component by its share of the graph's weight, and so split a campaign's component
  * differently in a small file and a large one; on a component by itself the same resolution
  * always gives the same split. 0.1 was set on the hard suite's training worlds, where it gives
- * the same verdicts as Louvain over the whole graph did (1 splits the intermediary's shells
- * into groups of their own and delays its 90%-flagged point from about 6 h to 30–80 h; 0.3
- * moves a few hydra accounts from block to step_up).
+ * every campaign the same actions and times to detect as Louvain over the whole graph did, with
+ * clusters cut a little finer (1 splits the intermediary's shells into groups of their own and
+ * delays its 90%-flagged point from about 6 h to 30–80 h; 0.3 moves a few hydra accounts from
+ * block to step_up).
  */
 export const LOUVAIN_RESOLUTION = 0.1;
 
