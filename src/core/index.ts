@@ -14,3 +14,4 @@ export * from './hash.js';
 export * from './console-auth.js';
 export * from './shared-indicators.js';
 export * from './detection-state.js';
+export * from './lines.js';

@@ -5,10 +5,9 @@
  */
 import { createReadStream, createWriteStream, existsSync, readFileSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { once } from 'node:events';
-import { Account, DECISIONS, DECLARED_USES, ENDPOINTS, UsageEvent, VERIFICATION_LEVELS, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
+import { Account, DECISIONS, DECLARED_USES, ENDPOINTS, LineSplitter, UsageEvent, VERIFICATION_LEVELS, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
 import { createScreener } from '../intel/index.js';
 import { DetectionEngine } from './engine.js';
 import { emailDomainOf } from './linkage.js';
@@ -78,31 +77,37 @@ export async function* readJsonLines<T>(file: string, schema: Schema<T>, onIssue
     meter.total = statSync(file).size;
     meter.read = 0;
   }
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const input: AsyncIterable<Buffer> = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const splitter = new LineSplitter();
+  async function* batches(): AsyncGenerator<string[]> {
+    for await (const chunk of input) yield splitter.push(chunk);
+    yield splitter.end();
+  }
   let line = 0;
-  for await (const text of rl) {
-    line++;
+  for await (const batch of batches()) {
     if (meter) meter.read = raw.bytesRead;
-    if (text.trim() === '') continue;
-    let obj: unknown;
-    let message: string | null = null;
-    try {
-      obj = JSON.parse(text);
-    } catch (e) {
-      message = `not JSON (${(e as Error).message})`;
-    }
-    if (message === null) {
-      const r = schema.safeParse(obj);
-      if (r.success) {
-        yield r.data;
-        continue;
+    for (const text of batch) {
+      line++;
+      if (text.trim() === '') continue;
+      let obj: unknown;
+      let message: string | null = null;
+      try {
+        obj = JSON.parse(text);
+      } catch (e) {
+        message = `not JSON (${(e as Error).message})`;
       }
-      message = r.error.issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ');
+      if (message === null) {
+        const r = schema.safeParse(obj);
+        if (r.success) {
+          yield r.data;
+          continue;
+        }
+        message = r.error.issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ');
+      }
+      const issue = { file, line, message: message! };
+      if (strict) throw new ValidationError(`${file}:${line}: ${issue.message} (strict mode: fix the line or run without --strict to skip it)`);
+      onIssue(issue);
     }
-    const issue = { file, line, message: message! };
-    if (strict) throw new ValidationError(`${file}:${line}: ${issue.message} (strict mode: fix the line or run without --strict to skip it)`);
-    onIssue(issue);
   }
 }
 

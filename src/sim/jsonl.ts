@@ -5,9 +5,8 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGunzip, createGzip, type Gzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
 import type { z } from 'zod';
-import { ValidationError } from '../core/index.js';
+import { LineSplitter, ValidationError } from '../core/index.js';
 
 export class LineWriter {
   private readonly file: WriteStream;
@@ -71,10 +70,14 @@ export async function* readJsonl<T extends z.ZodType>(
   schema: T,
   opts: { strict?: boolean; onIssue?: (i: ReadIssue) => void } = {},
 ): AsyncGenerator<z.infer<T>> {
-  const input = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const input: AsyncIterable<Buffer> = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
+  const splitter = new LineSplitter();
+  async function* lines(): AsyncGenerator<string> {
+    for await (const chunk of input) yield* splitter.push(chunk);
+    yield* splitter.end();
+  }
   let n = 0;
-  for await (const line of rl) {
+  for await (const line of lines()) {
     n++;
     if (!line.trim()) continue;
     let value: unknown;
