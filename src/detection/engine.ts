@@ -124,6 +124,13 @@ function append<T>(to: T[], from: readonly T[]): void {
   for (let i = 0; i < from.length; i++) to.push(from[i]!);
 }
 
+/** A cluster's own payment and device links: pairs across organisations (or none), and the members they join. */
+interface GroupLinks {
+  crossPayment: number;
+  crossDevice: number;
+  strong: Set<string>;
+}
+
 /**
  * A cheap structural check of gateway features (the hot path cannot afford a full schema parse
  * per event): version 1 and the fields the detectors read, with the right types.
@@ -655,19 +662,30 @@ export class DetectionEngine {
     }
     const { links, groups } = this.linkCache;
     const ids = assignClusterIds(groups, this.prevClusters);
-    const linksOf = new Map<string, Link[]>();
-    for (const l of links) {
-      (linksOf.get(l.a) ?? linksOf.set(l.a, []).get(l.a)!).push(l);
-      (linksOf.get(l.b) ?? linksOf.set(l.b, []).get(l.b)!).push(l);
-    }
     // Which group each account is in (one map instead of a set per group).
     const groupOf = new Map<string, number>();
     groups.forEach((members, i) => {
       for (const m of members) groupOf.set(m, i);
     });
+    // What each group's own links show (links between two members of the group), in one pass.
+    const inside: GroupLinks[] = groups.map(() => ({ crossPayment: 0, crossDevice: 0, strong: new Set<string>() }));
+    for (const l of links) {
+      if (!l.fields.payment && !l.fields.device) continue;
+      const g = groupOf.get(l.a);
+      if (g === undefined || groupOf.get(l.b) !== g) continue;
+      const x = inside[g]!;
+      x.strong.add(l.a);
+      x.strong.add(l.b);
+      const oa = this.accounts.get(l.a)?.org_id;
+      const ob = this.accounts.get(l.b)?.org_id;
+      if (!oa || !ob || oa !== ob) {
+        if (l.fields.payment) x.crossPayment++;
+        if (l.fields.device) x.crossDevice++;
+      }
+    }
     const clusters: ClusterInfo[] = [];
     groups.forEach((members, i) => {
-      const c = this.scoreCluster(ids[i]!, members, linksOf, groupOf, i);
+      const c = this.scoreCluster(ids[i]!, members, inside[i]!);
       clusters.push(c);
     });
     this.propagateAttribution(clusters);
@@ -761,27 +779,10 @@ export class DetectionEngine {
     return ms;
   }
 
-  private scoreCluster(id: string, members: string[], linksOf: Map<string, Link[]>, groupOf: Map<string, number>, group: number): ClusterInfo {
+  private scoreCluster(id: string, members: string[], inside: GroupLinks): ClusterInfo {
     const orgs = new Set<string>();
-    let crossPayment = 0;
-    let crossDevice = 0;
-    const strong = new Set<string>();
-    for (const m of members) {
-      const a = this.accounts.get(m);
-      orgs.add(a?.org_id ?? `solo:${m}`);
-      for (const l of linksOf.get(m) ?? []) {
-        if (l.a !== m || groupOf.get(l.b) !== group) continue;
-        if (l.fields.payment || l.fields.device) {
-          strong.add(l.a);
-          strong.add(l.b);
-        }
-        const oa = this.accounts.get(l.a)?.org_id;
-        const ob = this.accounts.get(l.b)?.org_id;
-        const unrelated = !oa || !ob || oa !== ob;
-        if (unrelated && l.fields.payment) crossPayment++;
-        if (unrelated && l.fields.device) crossDevice++;
-      }
-    }
+    for (const m of members) orgs.add(this.accounts.get(m)?.org_id ?? `solo:${m}`);
+    const { crossPayment, crossDevice, strong } = inside;
     let riskSum = 0;
     let active = 0;
     let distill = 0;
