@@ -280,11 +280,19 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   await write(out, `{"generated_at":${JSON.stringify((opts.now?.() ?? new Date()).toISOString())},"summary":${JSON.stringify(summary)},"accounts":[\n`);
   let flagged = 0;
   let i = 0;
+  // Verdicts go out in batches of about 256 KB: one write (and one wait) per verdict cost a
+  // promise each, a million of them.
+  let batch = '';
   for (const v of finishing.accounts()) {
     if (v.recommended_action === 'step_up' || v.recommended_action === 'block') flagged++;
-    await write(out, (i++ > 0 ? ',\n' : '') + JSON.stringify(v));
+    batch += (i++ > 0 ? ',\n' : '') + JSON.stringify(v);
+    if (batch.length >= 262_144) {
+      await write(out, batch);
+      batch = '';
+    }
     if (i % 50_000 === 0) progress('write', Math.min(1, i / Math.max(1, accounts)));
   }
+  if (batch.length > 0) await write(out, batch);
   progress('write', 1);
   const clusters = finishing.clusters();
   await write(out, '\n],"clusters":[\n');
