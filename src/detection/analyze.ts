@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream, existsSync, readFileSync, mkdirSyn
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { once } from 'node:events';
-import { Account, DECISIONS, DECLARED_USES, ENDPOINTS, LineSplitter, UsageEvent, VERIFICATION_LEVELS, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
+import { Account, DECISIONS, DECLARED_USES, ENDPOINTS, lineBatches, UsageEvent, VERIFICATION_LEVELS, ValidationError, Verdicts, type IpIntel, type Screener, type Watchlist } from '../core/index.js';
 import { createScreener } from '../intel/index.js';
 import { DetectionEngine } from './engine.js';
 import { emailDomainOf } from './linkage.js';
@@ -78,13 +78,8 @@ export async function* readJsonLines<T>(file: string, schema: Schema<T>, onIssue
     meter.read = 0;
   }
   const input: AsyncIterable<Buffer> = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const splitter = new LineSplitter();
-  async function* batches(): AsyncGenerator<string[]> {
-    for await (const chunk of input) yield splitter.push(chunk);
-    yield splitter.end();
-  }
   let line = 0;
-  for await (const batch of batches()) {
+  for await (const batch of lineBatches(input)) {
     if (meter) meter.read = raw.bytesRead;
     for (const text of batch) {
       line++;

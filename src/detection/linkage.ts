@@ -239,6 +239,24 @@ function weakFields(minWeight: number): Set<LinkField> {
 }
 const weakCache = new Map<number, Set<LinkField>>();
 
+/**
+ * A value that can make a link (a field outside the weak ones, within its cap, with some weight):
+ * only pairs that share one count their weak values.
+ */
+function isStrong(g: SharedValue, weak: ReadonlySet<LinkField>, population: number): boolean {
+  const spec = FIELD_SPECS[g.field];
+  return !weak.has(g.field) && g.members.length <= spec.cap && spec.weight * rarity(g.members.length, population) > 0;
+}
+
+/** Counts one shared value on a pair: each field once, at its best value (weights summed in the order values come). */
+function agree(l: Link, field: LinkField, w: number, holders: number): void {
+  const prev = l.fields[field];
+  if (!prev || prev.weight < w) {
+    l.weight += w - (prev?.weight ?? 0);
+    l.fields[field] = { weight: w, holders };
+  }
+}
+
 /** Scores every pair that shares a rare value; each field counts once per pair (its best value). */
 export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], population: number, minWeight: number): Link[] {
   // Pair keys are numbers (two account ordinals), not strings: a rebuild makes many pairs.
@@ -262,9 +280,8 @@ export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], 
     const strong: SharedValue[] = [];
     strongOf.push(strong);
     for (const g of index.sharedValues()) {
-      const { field, members } = g;
-      const spec = FIELD_SPECS[field];
-      if (weak.has(field) || members.length > spec.cap || !(spec.weight * rarity(members.length, population) > 0)) continue;
+      if (!isStrong(g, weak, population)) continue;
+      const { members } = g;
       strong.push(g);
       const k = members.length;
       const ords = new Array<number>(k);
@@ -329,11 +346,7 @@ export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], 
             const y = members[j]!;
             pairs.set(key, (l = x < y ? { a: x, b: y, weight: 0, fields: {} } : { a: y, b: x, weight: 0, fields: {} }));
           }
-          const prev = l.fields[field];
-          if (!prev || prev.weight < w) {
-            l.weight += w - (prev?.weight ?? 0);
-            l.fields[field] = { weight: w, holders: all.length };
-          }
+          agree(l, field, w, all.length);
         }
       }
     }
@@ -431,26 +444,14 @@ const byEnds = (x: Link, y: Link): number => (x.a < y.a ? -1 : x.a > y.a ? 1 : x
 function scoreOnePair(indexes: readonly AttributeIndex[], a: string, b: string, population: number, minWeight: number, weak: Set<LinkField>): Link | null {
   const shared: SharedValue[][] = indexes.map((x) => x.sharedWith(a).filter((g) => g.members.includes(b)).sort((x, y) => x.i - y.i));
   // Weak values count only for a pair that shares a stronger one.
-  let strong = false;
-  for (const list of shared) {
-    for (const g of list) {
-      const spec = FIELD_SPECS[g.field];
-      if (!weak.has(g.field) && g.members.length <= spec.cap && spec.weight * rarity(g.members.length, population) > 0) strong = true;
-    }
-  }
-  if (!strong) return null;
+  if (!shared.some((list) => list.some((g) => isStrong(g, weak, population)))) return null;
   const l: Link = { a, b, weight: 0, fields: {} };
   for (const list of shared) {
     for (const g of list) {
       const spec = FIELD_SPECS[g.field];
       if (g.members.length > spec.cap) continue;
       const w = spec.weight * rarity(g.members.length, population);
-      if (w <= 0) continue;
-      const prev = l.fields[g.field];
-      if (!prev || prev.weight < w) {
-        l.weight += w - (prev?.weight ?? 0);
-        l.fields[g.field] = { weight: w, holders: g.members.length };
-      }
+      if (w > 0) agree(l, g.field, w, g.members.length);
     }
   }
   return l.weight >= minWeight ? l : null;
@@ -531,7 +532,7 @@ export function communities(links: readonly Link[]): string[][] {
 }
 
 /** Same ends and weights in the same order (all that `communities` reads of the links). */
-export function sameLinks(x: readonly Link[], y: readonly Link[]): boolean {
+function sameLinks(x: readonly Link[], y: readonly Link[]): boolean {
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) {
     const p = x[i]!;
@@ -541,7 +542,11 @@ export function sameLinks(x: readonly Link[], y: readonly Link[]): boolean {
   return true;
 }
 
-/** The links of each connected component, each list in the input's order; components in the order of their first link. */
+/**
+ * The links of each connected component, each list in the input's order; components in the order
+ * of their first link. Union–find over the links' ends, not a graph library's traversal: that
+ * would need the whole graph built first, which is the cost `Communities` avoids.
+ */
 function connectedComponents(links: readonly Link[]): Link[][] {
   const ord = new Map<string, number>();
   const ends = new Int32Array(links.length * 2);

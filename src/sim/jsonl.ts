@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGunzip, createGzip, type Gzip } from 'node:zlib';
 import type { z } from 'zod';
-import { LineSplitter, ValidationError } from '../core/index.js';
+import { lineBatches, ValidationError } from '../core/index.js';
 
 export class LineWriter {
   private readonly file: WriteStream;
@@ -71,13 +71,8 @@ export async function* readJsonl<T extends z.ZodType>(
   opts: { strict?: boolean; onIssue?: (i: ReadIssue) => void } = {},
 ): AsyncGenerator<z.infer<T>> {
   const input: AsyncIterable<Buffer> = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
-  const splitter = new LineSplitter();
-  async function* lines(): AsyncGenerator<string> {
-    for await (const chunk of input) yield* splitter.push(chunk);
-    yield* splitter.end();
-  }
   let n = 0;
-  for await (const line of lines()) {
+  for await (const batch of lineBatches(input)) for (const line of batch) {
     n++;
     if (!line.trim()) continue;
     let value: unknown;
