@@ -25,7 +25,7 @@ import {
 import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
-import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, PairScorer, type Link } from './linkage.js';
+import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, linkHolders, PairScorer, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
 import { cappedCount, cappedKey, cappedSize, type Distinct } from './sketches.js';
@@ -670,7 +670,9 @@ export class DetectionEngine {
     // What each group's own links show (links between two members of the group), in one pass.
     const inside: GroupLinks[] = groups.map(() => ({ crossPayment: 0, crossDevice: 0, strong: new Set<string>() }));
     for (const l of links) {
-      if (!l.fields.payment && !l.fields.device) continue;
+      const payment = linkHolders(l, 'payment') > 0;
+      const device = linkHolders(l, 'device') > 0;
+      if (!payment && !device) continue;
       const g = groupOf.get(l.a);
       if (g === undefined || groupOf.get(l.b) !== g) continue;
       const x = inside[g]!;
@@ -679,8 +681,8 @@ export class DetectionEngine {
       const oa = this.accounts.get(l.a)?.org_id;
       const ob = this.accounts.get(l.b)?.org_id;
       if (!oa || !ob || oa !== ob) {
-        if (l.fields.payment) x.crossPayment++;
-        if (l.fields.device) x.crossDevice++;
+        if (payment) x.crossPayment++;
+        if (device) x.crossDevice++;
       }
     }
     const clusters: ClusterInfo[] = [];
