@@ -40,6 +40,8 @@ export interface EventFacts {
   entityAsn: string | null;
   /** The event's country is a restricted country of the watchlist. */
   restricted: boolean;
+  /** A residential or mobile address that accounts of several declared countries use (a residential proxy exit). */
+  sharedExit?: boolean;
 }
 
 /**
@@ -110,6 +112,8 @@ export interface AccountStateData {
    */
   plainHome?: number;
   plainAway?: Distinct;
+  /** Requests through shared residential exits (`EventFacts.sharedExit`; optional: older states lack it). */
+  proxyExit?: number;
   /** Requests in the current and previous hour (surge detection). */
   hourBucket: number;
   hourN: number;
@@ -132,7 +136,7 @@ export interface AccountStateData {
 /** Scalar fields held as doubles (times, sums, tokens, and fields whose "none" is -1). */
 const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot'] as const;
 /** Scalar fields held as 32-bit counts. */
-const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'hourN', 'maxHourN'] as const;
+const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'hourN', 'maxHourN'] as const;
 type ScalarField = (typeof F64_FIELDS)[number] | (typeof U32_FIELDS)[number];
 /**
  * Each scalar's place in its list, by name (for the per-event update, which reads the slot in
@@ -174,6 +178,7 @@ const U_withEndUser = U32_FIELDS.indexOf('withEndUser');
 const U_restricted = U32_FIELDS.indexOf('restricted');
 const U_offCountry = U32_FIELDS.indexOf('offCountry');
 const U_plainHome = U32_FIELDS.indexOf('plainHome');
+const U_proxyExit = U32_FIELDS.indexOf('proxyExit');
 const U_hourN = U32_FIELDS.indexOf('hourN');
 const U_maxHourN = U32_FIELDS.indexOf('maxHourN');
 
@@ -481,10 +486,12 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
     s.countries = distinctAdd(s.countries, country);
     if (declaredCountry && country !== declaredCountry) U[w + U_offCountry]!++;
     if (declaredCountry && x.ip && !x.ip.anonymized) {
-      if (country === declaredCountry) U[w + U_plainHome]!++;
-      else s.plainAway = distinctAdd(s.plainAway, country);
+      // A shared exit in the declared country is not the account's own home connection.
+      if (country !== declaredCountry) s.plainAway = distinctAdd(s.plainAway, country);
+      else if (!x.sharedExit) U[w + U_plainHome]!++;
     }
   }
+  if (x.sharedExit) U[w + U_proxyExit]!++;
   if (x.restricted) U[w + U_restricted]!++;
   if (x.entityAsn) s.entityAsnUse = cappedAdd(s.entityAsnUse, x.entityAsn, 4);
   if (ev.user_agent && ev.user_agent !== s.lastUa) {

@@ -52,6 +52,8 @@ export interface Derived {
   plainHome: number;
   /** Other countries the account connects from without an anonymizer. */
   plainAwayCountries: number;
+  /** Share of requests through shared residential exits (addresses accounts of several declared countries use). */
+  proxyExit: number;
   /** Hours of the day with at least 2% of requests (0–24). */
   hoursCovered: number;
   hourEntropy: number;
@@ -142,6 +144,7 @@ export function derive(s: AccountState): Derived {
     offCountry: s.offCountry / n,
     plainHome: s.plainHome / n,
     plainAwayCountries: distinctCount(s.plainAway),
+    proxyExit: s.proxyExit / n,
     hoursCovered: covered,
     hourEntropy: entropy(cc, H, 24),
     impliedOffset: offset,

@@ -239,6 +239,11 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   if (d && ctx.hasNetworks && d.n >= 5 && d.plainHome <= 0.1 && d.plainAwayCountries >= 3) {
     contradictions.push(`${pct(d.plainHome)} of requests from ${declared} without an anonymizer, while plain connections come from ${d.plainAwayCountries} other countries`);
     w += 0.3;
+  } else if (d && ctx.hasNetworks && d.n >= 3 && d.proxyExit > 0 && d.plainHome <= 0.1) {
+    // Off the VPN, a privacy-minded user connects from home; an evader from residential proxy
+    // exits: home or mobile addresses that accounts of several declared countries connect from.
+    contradictions.push(`${pct(d.proxyExit)} of requests through residential proxy exits (addresses shared by accounts of several declared countries), ${pct(d.plainHome)} from ${declared} on a network of its own`);
+    w += 0.3;
   }
   if (contradictions.length > 0) {
     const how = [hidden >= 0.3 ? `${pct(hidden)} of requests through VPN/proxy exits` : '', signupHidden ? `signed up through a ${signup!.anonymizers.join('/')} exit` : '', signupAbroad && !vpnGate ? `signed up from a ${signup!.network_type} network in ${signup!.country}` : ''].filter(Boolean).join(', ');

@@ -108,6 +108,12 @@ const exactSize = (d: Distinct): number => (d === null ? 0 : typeof d === 'numbe
 /** Network facts by packed number (type index × 2 + anonymized): shared, never mutated. */
 const PACKED_NET: readonly NetFacts[] = NETWORK_TYPES.flatMap((network_type) => [Object.freeze({ network_type, anonymized: false }), Object.freeze({ network_type, anonymized: true })]);
 const IP_CACHE = 200_000;
+/**
+ * Declared countries of the accounts seen on one residential or mobile address that make it a
+ * shared exit (a residential proxy network's): a household's or a carrier's address in one
+ * country does not gather accounts from this many countries.
+ */
+const EXIT_COUNTRIES = 4;
 /** Every this many evaluations every pending account is re-scored (daily at the default hour). */
 const DAILY_ROUNDS = 24;
 /** The smallest traffic any account-level detector scores (region evasion's 5 requests). */
@@ -208,6 +214,8 @@ export class DetectionEngine {
   private readonly opts: Required<Pick<EngineOptions, 'evaluateEveryMs' | 'clusterEveryMs' | 'stepUpAt' | 'blockAt'>>;
   private readonly screenCache = new Map<string, string[]>();
   private readonly ipCache = new Map<string, number>();
+  /** Residential and mobile addresses → the declared countries seen on them (2 letters each, up to EXIT_COUNTRIES; bounded like `ipCache`). */
+  private readonly exitCountries = new Map<string, string>();
   /**
    * Accounts whose signup address the region detector reads: through an anonymizer, or from a
    * home or mobile network outside the declared country (looked up once, at admission).
@@ -317,6 +325,24 @@ export class DetectionEngine {
   }
 
   /**
+   * Whether a residential or mobile address is a shared exit: accounts declaring EXIT_COUNTRIES
+   * or more countries have connected from it (this one included).
+   */
+  private sharedExit(addr: string, declared: string | undefined): boolean {
+    const seen = this.exitCountries.get(addr);
+    if (seen !== undefined && seen.length >= 2 * EXIT_COUNTRIES) return true;
+    if (declared === undefined || declared.length !== 2) return false;
+    if (seen === undefined) {
+      if (this.exitCountries.size >= IP_CACHE) this.exitCountries.clear();
+      this.exitCountries.set(addr, declared);
+      return false;
+    }
+    for (let i = 0; i < seen.length; i += 2) if (seen.startsWith(declared, i)) return false;
+    this.exitCountries.set(addr, seen + declared);
+    return seen.length + 2 >= 2 * EXIT_COUNTRIES;
+  }
+
+  /**
    * Network type and anonymizer flag of an address, from a bounded cache of packed numbers
    * (type index × 2 + anonymized); ASN and country are looked up only when the event lacks them.
    */
@@ -360,6 +386,7 @@ export class DetectionEngine {
     this.ingesting = id;
     const places = exactSize(s.uas) + exactSize(s.countries) + exactSize(s.asns);
     const sameKey = ev.key_id !== undefined && ev.key_id === s.lastKey && s.lastKeyGen === this.keysGen;
+    x.sharedExit = x.ip !== null && !x.ip.anonymized && (x.ip.network_type === 'residential' || x.ip.network_type === 'mobile') && this.sharedExit(ev.ip!, acc?.declared_country);
     updateAccount(s, x, acc?.declared_country, this.onReuse);
     // A client, country or network the account has not used before is new evidence (a resold
     // key, a hop): such an account is re-scored at the next hourly evaluation.
