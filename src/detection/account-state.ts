@@ -114,6 +114,11 @@ export interface AccountStateData {
   plainAway?: Distinct;
   /** Requests through shared residential exits (`EventFacts.sharedExit`; optional: older states lack it). */
   proxyExit?: number;
+  /**
+   * What the intelligence said of `lastIp`, packed by the engine (network type index × 2 +
+   * anonymized, plus 1; 0: not known), so a session's repeated address is not looked up again.
+   */
+  lastNet?: number;
   /** Requests in the current and previous hour (surge detection). */
   hourBucket: number;
   hourN: number;
@@ -136,7 +141,7 @@ export interface AccountStateData {
 /** Scalar fields held as doubles (times, sums, tokens, and fields whose "none" is -1). */
 const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot'] as const;
 /** Scalar fields held as 32-bit counts. */
-const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'hourN', 'maxHourN'] as const;
+const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'hourN', 'maxHourN', 'lastNet'] as const;
 type ScalarField = (typeof F64_FIELDS)[number] | (typeof U32_FIELDS)[number];
 /**
  * Each scalar's place in its list, by name (for the per-event update, which reads the slot in

@@ -636,11 +636,15 @@ export const LOUVAIN_RESOLUTION = 0.1;
 /** Louvain over one connected component's links (seeded by its size: the same links give the same groups). */
 function louvainGroups(links: readonly Link[]): string[][] {
   const g = new UndirectedGraph({ allowSelfLoops: false });
+  // Nodes first, in the order the links first name them (the order merging them edge by edge
+  // gives, so Louvain walks the same graph): a quarter less time than a merge per edge end.
+  const nodes = new Set<string>();
   for (const l of links) {
-    g.mergeNode(l.a);
-    g.mergeNode(l.b);
-    g.addEdge(l.a, l.b, { weight: l.weight });
+    nodes.add(l.a);
+    nodes.add(l.b);
   }
+  for (const n of nodes) g.addNode(n);
+  for (const l of links) g.addUndirectedEdge(l.a, l.b, { weight: l.weight });
   const part = louvain(g, { getEdgeWeight: 'weight', randomWalk: false, resolution: LOUVAIN_RESOLUTION, rng: seededRng(hash32(String(links.length))) });
   const byComm = new Map<number, string[]>();
   for (const [node, c] of Object.entries(part)) {
