@@ -157,6 +157,14 @@ describe('distillation', () => {
     const a = byId(await run([evaluatorAccount('ev3')], evaluatorTraffic('ev3', false))).get('ev3')!;
     expect(flagged(a)).toBe(false);
   });
+
+  it('keeps the discount for a declared evaluator sweeping on the four days after a release, and not for one that sweeps every day for eight days', async () => {
+    const days = (id: string, n: number): UsageEvent[] => sweeps(id, { perDay: 120, days: n, hours: [1, 11], ip: ipOf('hosting', 'US', 12) });
+    const m = byId(await run([evaluatorAccount('ev4'), evaluatorAccount('ev5')], [...days('ev4', 4), ...days('ev5', 8)].sort((a, b) => a.ts.localeCompare(b.ts))));
+    expect(flagged(m.get('ev4'))).toBe(false);
+    expect(flagged(m.get('ev5'))).toBe(true);
+    expect(m.get('ev5')!.labels).toContain('capability_probing');
+  });
 });
 
 
@@ -287,6 +295,24 @@ describe('region evasion', () => {
     expect(m.get('re5')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('33% of prompts in zh');
     // 2 of 12 (17%): a German VPN user who writes to a Chinese friend or colleague now and then.
     expect(m.get('vu2')!.recommended_action).toBe('none');
+  });
+
+  /** German office hours, 30 requests, a third of the prompts in Chinese; one request in `homeEvery` from a German home line, the rest through a VPN exit in NL. */
+  function residentMixedLanguage(id: string, homeEvery: number): UsageEvent[] {
+    return Array.from({ length: 30 }, (_, i) =>
+      event(id, T0 + 8 * HOUR + (i % 8) * HOUR + Math.floor(i / 8) * 24 * HOUR, { ip: i % homeEvery === 0 ? ipOf('residential', 'DE', 61) : ipOf('vpn', 'NL', 1), prompt: i % 3 === 0 ? PROMPTS.zhChat(i) : PROMPTS.chat(i), turns: 3 }),
+    );
+  }
+
+  it('does not count another region\'s language or a foreign card against a user who connects from home in the declared country half the time, and does when home is rare', async () => {
+    // Half from a German home line: a resident who writes Chinese and pays with a Taiwanese card.
+    const resident = account('dv1', { declared_country: 'DE', payment_fingerprint: 'pm_dv1', payment_country: 'TW' });
+    // One request in six from that home line (17%): the VPN is the rule, home the exception.
+    const rare = account('re9', { declared_country: 'DE', payment_fingerprint: 'pm_re9', payment_country: 'DE' });
+    const m = byId(await run([resident, rare], [...residentMixedLanguage('dv1', 2), ...residentMixedLanguage('re9', 6)].sort((a, b) => a.ts.localeCompare(b.ts))));
+    expect(flagged(m.get('dv1'))).toBe(false);
+    expect(flagged(m.get('re9'))).toBe(true);
+    expect(m.get('re9')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('of prompts in zh');
   });
 
   it('flags a small VPN account whose only plain connections come from three other countries, and not a traveller on one hotel network', async () => {

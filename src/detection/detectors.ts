@@ -64,8 +64,9 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   const out: Signal[] = [];
   const idx = d.cot + d.bench + d.cotSys + 0.5 * d.tplReuse;
   // A declared, verified evaluator runs periodic sweeps; one that sweeps every day (or round
-  // the clock) is harvesting whatever it declared.
-  const everyDay = d.activeDays >= 4 && d.activeDays / (Math.floor(d.spanDays) + 1) >= 0.85;
+  // the clock) is harvesting whatever it declared. Every day means a week or more of daily
+  // sweeps: evaluating a new model on the few days after its release is what evaluators do.
+  const everyDay = d.activeDays >= 7 && d.activeDays / (Math.floor(d.spanDays) + 1) >= 0.85;
   // An evaluation harness sends items, one per request. A declared evaluator whose traffic is
   // more than a fifth multi-turn sessions (judged from 20 requests on) is doing more than the
   // evaluation it declared, and the declaration no longer discounts what it harvests.
@@ -204,15 +205,20 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   if (!vpnGate && !(signupAbroad && payAbroad)) return out;
   const contradictions: string[] = [];
   let w = 0;
+  // Plain connections from the declared country (no anonymizer, no shared proxy exit) for a
+  // third of the traffic place the account where it says it is: a resident who writes another
+  // region's language or pays with a card from abroad (a branch on its parent's card) is not
+  // evading, so neither counts as a contradiction then.
+  const resident = !!d && ctx.hasNetworks && d.n >= 5 && d.plainHome >= 0.3;
   const tz = COUNTRY_TZ[declared];
   if (d && tz !== undefined && d.n >= 10 && tzDistance(tz, d.impliedOffset) >= 5) {
     contradictions.push(`activity implies UTC${d.impliedOffset >= 0 ? '+' : ''}${d.impliedOffset}, declared ${declared} is UTC${tz >= 0 ? '+' : ''}${tz}`);
     w += 0.1;
   }
-  if (d && ctx.hasContent && d.topLang && LANG_HOME[d.topLang] && !LANG_HOME[d.topLang]!.includes(declared) && d.topLangShare >= 0.3) {
+  if (d && ctx.hasContent && !resident && d.topLang && LANG_HOME[d.topLang] && !LANG_HOME[d.topLang]!.includes(declared) && d.topLangShare >= 0.3) {
     contradictions.push(`mostly ${d.topLang} prompts (${pct(d.topLangShare)}) from a ${declared} account`);
     w += 0.35;
-  } else if (d && ctx.hasContent && d.n * d.contentShare >= 10) {
+  } else if (d && ctx.hasContent && !resident && d.n * d.contentShare >= 10) {
     // Mixed use: English leads, but a quarter of the prompts are in a language of another
     // region. A VPN user who writes such a language now and then (about 3% of prompts) stays
     // below: over 10 or more prompts a quarter takes 3 of them, which chance rarely gives.
@@ -226,7 +232,7 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
     contradictions.push(`signed up from a ${signup!.network_type} network in ${signup!.country}`);
     w += 0.3;
   }
-  if (a?.payment_country && a.payment_country !== declared) {
+  if (a?.payment_country && a.payment_country !== declared && !resident) {
     contradictions.push(`payment instrument from ${a.payment_country}`);
     w += 0.3;
   }
