@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWardenError } from '../core/index.js';
+import { isWardenError, type IpIntel } from '../core/index.js';
 import { decodeAccountFeatures, encodeAccountFeatures } from './account-features.js';
 import { DetectionEngine } from './engine.js';
 import { account, event, fakeIntel, ipOf, PROMPTS, T0 } from './test-world.js';
@@ -136,5 +136,34 @@ describe('verdicts one at a time', () => {
     expect(streamed.map((v) => v.account_id)).toEqual(['acc_a', 'acc_b', 'acc_c', 'acc_unregistered']);
     expect(f.clusters()).toEqual(whole.clusters);
     expect(whole.clusters.length).toBeGreaterThan(0);
+  });
+});
+
+describe('network facts of a repeated address', () => {
+  // Events that carry their ASN and country need no place from the intelligence: a session's
+  // repeated address then reuses the facts its state kept.
+  const placed = (id: string, i: number, ip: string) => event(id, T0 + i * 60_000, { ip, asn: 64_496, country: 'US' });
+
+  it('counts each request by its own address, repeated or not', () => {
+    const e = new DetectionEngine({ intel: fakeIntel(), autoEvaluate: false });
+    e.addAccount(account('acc_r'));
+    const vpn = ipOf('vpn', 'NL', 1);
+    const home = ipOf('residential', 'US', 2);
+    [vpn, vpn, home, home, home, vpn, home].forEach((ip, i) => e.ingest(placed('acc_r', i, ip)));
+    expect(e.derived('acc_r')!.anonymizer).toBeCloseTo(3 / 7);
+  });
+
+  it('looks the address up again after a restore (the intelligence may have changed), never from the saved state', () => {
+    const addr = ipOf('residential', 'US', 3);
+    const before = new DetectionEngine({ intel: fakeIntel(), autoEvaluate: false });
+    before.addAccount(account('acc_s'));
+    for (let i = 0; i < 2; i++) before.ingest(placed('acc_s', i, addr));
+    // The same address is a VPN exit by the time the engine restarts.
+    const base = fakeIntel();
+    const updated: IpIntel = { ...base, lookup: (ip) => (ip === addr ? { ...base.lookup(ip), network_type: 'hosting', anonymizers: ['vpn'] } : base.lookup(ip)) };
+    const after = new DetectionEngine({ intel: updated, autoEvaluate: false });
+    after.restoreSnapshot(JSON.parse(JSON.stringify(before.snapshot())));
+    for (let i = 2; i < 4; i++) after.ingest(placed('acc_s', i, addr));
+    expect(after.derived('acc_s')!.anonymizer).toBeCloseTo(2 / 4);
   });
 });

@@ -114,11 +114,6 @@ export interface AccountStateData {
   plainAway?: Distinct;
   /** Requests through shared residential exits (`EventFacts.sharedExit`; optional: older states lack it). */
   proxyExit?: number;
-  /**
-   * What the intelligence said of `lastIp`, packed by the engine (network type index × 2 +
-   * anonymized, plus 1; 0: not known), so a session's repeated address is not looked up again.
-   */
-  lastNet?: number;
   /** Requests in the current and previous hour (surge detection). */
   hourBucket: number;
   hourN: number;
@@ -141,7 +136,7 @@ export interface AccountStateData {
 /** Scalar fields held as doubles (times, sums, tokens, and fields whose "none" is -1). */
 const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot'] as const;
 /** Scalar fields held as 32-bit counts. */
-const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'hourN', 'maxHourN', 'lastNet'] as const;
+const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'hourN', 'maxHourN'] as const;
 type ScalarField = (typeof F64_FIELDS)[number] | (typeof U32_FIELDS)[number];
 /**
  * Each scalar's place in its list, by name (for the per-event update, which reads the slot in
@@ -198,7 +193,9 @@ const SLOTS_PER_BLOCK = 1024;
 const U32_AT = 2 * F64_FIELDS.length;
 /** One more count, the engine's own bookkeeping (not part of the data form): see `scoredN`. */
 const SCORED_AT = U32_AT + U32_FIELDS.length;
-const COUNTERS_AT = SCORED_AT + 1;
+/** And one more: what the intelligence said of `lastIp` in this process (see `lastNet`). */
+const NET_AT = SCORED_AT + 1;
+const COUNTERS_AT = NET_AT + 1;
 /** Words per slot, even so that every slot's doubles are 8-byte aligned. */
 const SLOT_WORDS = (COUNTERS_AT + C_SIZE + 1) & ~1;
 let blockU32: Uint32Array | null = null;
@@ -263,6 +260,19 @@ export class AccountState {
   }
   set scoredN(v: number) {
     this.u[this.w + SCORED_AT] = v;
+  }
+
+  /**
+   * What the engine's intelligence said of `lastIp`, packed (network type index × 2 +
+   * anonymized, plus 1; 0: not known), so a session's repeated address is not looked up again.
+   * Bookkeeping of this process only, never saved: a state restored from data, perhaps under
+   * updated intelligence, starts at 0 and looks its address up again.
+   */
+  get lastNet(): number {
+    return this.u[this.w + NET_AT]!;
+  }
+  set lastNet(v: number) {
+    this.u[this.w + NET_AT] = v;
   }
 
   /** The counters as an array of their own (the data form's `c`). */

@@ -331,16 +331,27 @@ describe('region evasion', () => {
     expect(m.get('tr3')!.recommended_action).toBe('none');
   });
 
-  it('steps up a VPN account whose one plain connection is a residential exit that accounts of four countries share, and not a traveller on a home line abroad', async () => {
-    // A residential proxy exit: accounts declaring four countries connect from it, none of them through a VPN.
+  it('steps up a VPN account whose one plain connection is a residential exit that accounts of four countries share, and not a traveller on a home line abroad or a line three countries share', async () => {
+    // A residential proxy exit: accounts declaring three countries connect from it, none of them through a VPN, and the evader makes four.
     const exit = ipOf('residential', 'US', 51);
-    const users = ['US', 'GB', 'FR', 'JP'].map((c, i) => account(`px${i}`, { declared_country: c, payment_fingerprint: `pm_px${i}`, payment_country: c }));
+    const users = ['US', 'GB', 'FR'].map((c, i) => account(`px${i}`, { declared_country: c, payment_fingerprint: `pm_px${i}`, payment_country: c }));
     const shared = users.map((u, i) => event(u.account_id, T0 + i * HOUR, { ip: exit, prompt: PROMPTS.chat(i), turns: 3 }));
     const evader = account('re8', { declared_country: 'DE', payment_fingerprint: 'pm_re8', payment_country: 'DE' });
     const traveller = account('tr5', { declared_country: 'DE', payment_fingerprint: 'pm_tr5', payment_country: 'DE' });
     const eight = (id: string, plain: string): UsageEvent[] =>
       Array.from({ length: 8 }, (_, i) => event(id, T0 + 8 * HOUR + i * HOUR, { ip: i === 3 ? plain : ipOf('vpn', 'NL', 1), prompt: PROMPTS.chat(i), turns: 3 }));
-    const m = byId(await run([...users, evader, traveller], [...shared, ...eight('re8', exit), ...eight('tr5', ipOf('residential', 'US', 52))].sort((a, b) => a.ts.localeCompare(b.ts))));
+    // A home address that accounts of three declared countries use (this one's included) is not yet an exit.
+    const near = ipOf('residential', 'US', 53);
+    const few = ['US', 'GB'].map((c, i) => account(`pn${i}`, { declared_country: c, payment_fingerprint: `pm_pn${i}`, payment_country: c }));
+    const fewShared = few.map((u, i) => event(u.account_id, T0 + i * HOUR, { ip: near, prompt: PROMPTS.chat(i), turns: 3 }));
+    const third = account('re9', { declared_country: 'DE', payment_fingerprint: 'pm_re9', payment_country: 'DE' });
+    const m = byId(
+      await run(
+        [...users, evader, traveller, ...few, third],
+        [...shared, ...eight('re8', exit), ...eight('tr5', ipOf('residential', 'US', 52)), ...fewShared, ...eight('re9', near)].sort((a, b) => a.ts.localeCompare(b.ts)),
+      ),
+    );
+    expect(m.get('re9')!.recommended_action).toBe('none');
     expect(flagged(m.get('re8'))).toBe(true);
     expect(m.get('re8')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('residential proxy exits');
     expect(m.get('tr5')!.recommended_action).toBe('none');

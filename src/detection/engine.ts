@@ -114,6 +114,8 @@ const IP_CACHE = 200_000;
  * country does not gather accounts from this many countries.
  */
 const EXIT_COUNTRIES = 4;
+/** Addresses in each of the two generations of `exitCountries`. */
+const EXIT_CACHE = 100_000;
 /** Every this many evaluations every pending account is re-scored (daily at the default hour). */
 const DAILY_ROUNDS = 24;
 /** The smallest traffic any account-level detector scores (region evasion's 5 requests). */
@@ -214,8 +216,14 @@ export class DetectionEngine {
   private readonly opts: Required<Pick<EngineOptions, 'evaluateEveryMs' | 'clusterEveryMs' | 'stepUpAt' | 'blockAt'>>;
   private readonly screenCache = new Map<string, string[]>();
   private readonly ipCache = new Map<string, number>();
-  /** Residential and mobile addresses → the declared countries seen on them (2 letters each, up to EXIT_COUNTRIES; bounded like `ipCache`). */
-  private readonly exitCountries = new Map<string, string>();
+  /**
+   * Residential and mobile addresses → the declared countries seen on them (2 letters each, up
+   * to EXIT_COUNTRIES), in two generations of up to EXIT_CACHE addresses: when the current one
+   * is full it becomes the previous one, and an address found there moves back, so an exit in
+   * use is not forgotten when millions of home addresses pass through.
+   */
+  private exitCountries = new Map<string, string>();
+  private exitCountriesBefore = new Map<string, string>();
   /**
    * Accounts whose signup address the region detector reads: through an anonymizer, or from a
    * home or mobile network outside the declared country (looked up once, at admission).
@@ -341,17 +349,28 @@ export class DetectionEngine {
    * or more countries have connected from it (this one included).
    */
   private sharedExit(addr: string, declared: string | undefined): boolean {
-    const seen = this.exitCountries.get(addr);
+    let seen = this.exitCountries.get(addr);
+    if (seen === undefined) {
+      seen = this.exitCountriesBefore.get(addr);
+      if (seen !== undefined) this.rememberExit(addr, seen);
+    }
     if (seen !== undefined && seen.length >= 2 * EXIT_COUNTRIES) return true;
     if (declared === undefined || declared.length !== 2) return false;
     if (seen === undefined) {
-      if (this.exitCountries.size >= IP_CACHE) this.exitCountries.clear();
-      this.exitCountries.set(addr, declared);
+      this.rememberExit(addr, declared);
       return false;
     }
     for (let i = 0; i < seen.length; i += 2) if (seen.startsWith(declared, i)) return false;
-    this.exitCountries.set(addr, seen + declared);
+    this.rememberExit(addr, seen + declared);
     return seen.length + 2 >= 2 * EXIT_COUNTRIES;
+  }
+
+  private rememberExit(addr: string, countries: string): void {
+    if (this.exitCountries.size >= EXIT_CACHE && !this.exitCountries.has(addr)) {
+      this.exitCountriesBefore = this.exitCountries;
+      this.exitCountries = new Map();
+    }
+    this.exitCountries.set(addr, countries);
   }
 
   /**

@@ -210,6 +210,7 @@ const FIELD_INDEX = new Map<LinkField, number>(FIELDS.map((f, i) => [f, i]));
 const HOLDER_BITS = 5;
 const HOLDER_MAX = (1 << HOLDER_BITS) - 1;
 for (const f of FIELDS) if (FIELD_SPECS[f].cap > HOLDER_MAX) throw new Error(`linkage: ${f}'s cap ${FIELD_SPECS[f].cap} exceeds the ${HOLDER_MAX} holders a link can record`);
+if (FIELDS.length > 10) throw new Error(`linkage: a link records 10 fields (5 in each of h0, h1), not ${FIELDS.length}`);
 
 /** How many accounts hold the value on which the pair agrees in `field` (0: no agreement). */
 export function linkHolders(l: Link, field: LinkField): number {
