@@ -49,6 +49,7 @@ function extraTrainingSeeds(range: string): typeof suite {
   if (!m) throw new Error(`--seeds: expected LO-HI (e.g. 7111-7150), got ${range}`);
   const lo = Number(m[1]);
   const hi = Number(m[2] ?? m[1]);
+  if (hi < lo) throw new Error(`--seeds: ${range} is an empty range (LO must not exceed HI)`);
   const base = suite.find((s) => s.split === 'train');
   if (!base) throw new Error(`suite ${values.suite} has no training world`);
   const heldout = new Set(suite.filter((s) => s.split === 'heldout').map((s) => s.scenario.seed));

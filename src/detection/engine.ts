@@ -15,6 +15,7 @@ import {
   type ClusterVerdict,
   type IpInfo,
   type IpIntel,
+  type NetworkType,
   type Reason,
   type RecommendedAction,
   type Screener,
@@ -105,8 +106,10 @@ export interface Assessment {
 const MAX_END_USERS_PER_ACCOUNT = 2000;
 /** Values in a distinct counter while it is exact (a HyperLogLog counts as 64: it no longer tells). */
 const exactSize = (d: Distinct): number => (d === null ? 0 : typeof d === 'number' ? 1 : Array.isArray(d) ? d.length : 64);
-/** Network facts by packed number (type index × 2 + anonymized): shared, never mutated. */
+/** Network facts by packed number (`packNet`): shared, never mutated. */
 const PACKED_NET: readonly NetFacts[] = NETWORK_TYPES.flatMap((network_type) => [Object.freeze({ network_type, anonymized: false }), Object.freeze({ network_type, anonymized: true })]);
+/** A network type and anonymizer flag as one number (type index × 2 + anonymized). */
+const packNet = (type: NetworkType, anonymized: boolean): number => NETWORK_TYPES.indexOf(type) * 2 + (anonymized ? 1 : 0);
 const IP_CACHE = 200_000;
 /**
  * Declared countries of the accounts seen on one residential or mobile address that make it a
@@ -329,7 +332,7 @@ export class DetectionEngine {
         ip = PACKED_NET[last - 1]!;
       } else {
         ip = this.netFacts(ev.ip, needPlace);
-        s.lastNet = ip ? NETWORK_TYPES.indexOf(ip.network_type) * 2 + (ip.anonymized ? 1 : 0) + 1 : 0;
+        s.lastNet = ip ? packNet(ip.network_type, ip.anonymized) + 1 : 0;
       }
     }
     const asn = ev.asn ?? ip?.asn;
@@ -391,7 +394,7 @@ export class DetectionEngine {
     }
     // Bounded: dropped whole when full (addresses repeat within an account's sessions).
     if (this.ipCache.size >= IP_CACHE) this.ipCache.clear();
-    this.ipCache.set(addr, NETWORK_TYPES.indexOf(info.network_type) * 2 + (info.anonymizers.length > 0 ? 1 : 0));
+    this.ipCache.set(addr, packNet(info.network_type, info.anonymizers.length > 0));
     this.networkEvents++;
     return {
       network_type: info.network_type,

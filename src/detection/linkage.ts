@@ -209,13 +209,18 @@ export interface Link {
 const FIELD_INDEX = new Map<LinkField, number>(FIELDS.map((f, i) => [f, i]));
 const HOLDER_BITS = 5;
 const HOLDER_MAX = (1 << HOLDER_BITS) - 1;
+/** Fields in each of `h0` and `h1`. */
+const PER_WORD = 5;
 for (const f of FIELDS) if (FIELD_SPECS[f].cap > HOLDER_MAX) throw new Error(`linkage: ${f}'s cap ${FIELD_SPECS[f].cap} exceeds the ${HOLDER_MAX} holders a link can record`);
-if (FIELDS.length > 10) throw new Error(`linkage: a link records 10 fields (5 in each of h0, h1), not ${FIELDS.length}`);
+if (FIELDS.length > 2 * PER_WORD) throw new Error(`linkage: a link records ${2 * PER_WORD} fields (${PER_WORD} in each of h0, h1), not ${FIELDS.length}`);
 
 /** How many accounts hold the value on which the pair agrees in `field` (0: no agreement). */
 export function linkHolders(l: Link, field: LinkField): number {
-  const i = FIELD_INDEX.get(field)!;
-  return ((i < 5 ? l.h0 : l.h1) >>> (HOLDER_BITS * (i % 5))) & HOLDER_MAX;
+  return holdersAt(l, FIELD_INDEX.get(field)!);
+}
+
+function holdersAt(l: Link, i: number): number {
+  return ((i < PER_WORD ? l.h0 : l.h1) >>> (HOLDER_BITS * (i % PER_WORD))) & HOLDER_MAX;
 }
 
 /** The fields on which a pair agrees, in FIELDS order. */
@@ -224,8 +229,8 @@ export function linkFields(l: Link): LinkField[] {
 }
 
 function setHolders(l: Link, i: number, holders: number): void {
-  const shift = HOLDER_BITS * (i % 5);
-  if (i < 5) l.h0 = (l.h0 & ~(HOLDER_MAX << shift)) | (holders << shift);
+  const shift = HOLDER_BITS * (i % PER_WORD);
+  if (i < PER_WORD) l.h0 = (l.h0 & ~(HOLDER_MAX << shift)) | (holders << shift);
   else l.h1 = (l.h1 & ~(HOLDER_MAX << shift)) | (holders << shift);
 }
 
@@ -268,6 +273,11 @@ function weakFields(minWeight: number): Set<LinkField> {
   return weak;
 }
 const weakCache = new Map<number, Set<LinkField>>();
+function weakFor(minWeight: number): Set<LinkField> {
+  let weak = weakCache.get(minWeight);
+  if (!weak) weakCache.set(minWeight, (weak = weakFields(minWeight)));
+  return weak;
+}
 
 /**
  * A value that can make a link (a field outside the weak ones, within its cap, with some weight):
@@ -285,7 +295,7 @@ function isStrong(g: SharedValue, weak: ReadonlySet<LinkField>, population: numb
  */
 function agree(l: Link, field: LinkField, w: number, holders: number, population: number): void {
   const i = FIELD_INDEX.get(field)!;
-  const prevHolders = ((i < 5 ? l.h0 : l.h1) >>> (HOLDER_BITS * (i % 5))) & HOLDER_MAX;
+  const prevHolders = holdersAt(l, i);
   const prev = prevHolders === 0 ? 0 : FIELD_SPECS[field].weight * rarity(prevHolders, population);
   if (prevHolders === 0 || prev < w) {
     l.weight += w - prev;
@@ -304,8 +314,7 @@ export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], 
     return o;
   };
   const list = (Array.isArray(indexes) ? indexes : [indexes]) as readonly AttributeIndex[];
-  let weak = weakCache.get(minWeight);
-  if (!weak) weakCache.set(minWeight, (weak = weakFields(minWeight)));
+  const weak = weakFor(minWeight);
   // First the pairs that share a field other than the weak ones: the only pairs a weak field's
   // value can still add to, so the only weak values to read are those of their accounts. The
   // scoring pass then goes over those values in the order they became shared, as `groups()`
@@ -452,8 +461,7 @@ export class PairScorer {
       }
     }
     this.rescored = pairs.length;
-    let weak = weakCache.get(minWeight);
-    if (!weak) weakCache.set(minWeight, (weak = weakFields(minWeight)));
+    const weak = weakFor(minWeight);
     const fresh: Link[] = [];
     for (const [a, b] of pairs) {
       const l = scoreOnePair(indexes, a, b, population, minWeight, weak);
