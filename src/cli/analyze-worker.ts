@@ -10,11 +10,9 @@
  * The worker opens its own IP intelligence and screener from plain options (the loaded
  * databases cannot cross threads) and posts progress, malformed lines and the result back.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { WardenError, type ErrorCode, type Watchlist } from '../core/index.js';
-import { analyze, type AnalyzeProgress, type AnalyzeResult, type LineIssue } from '../detection/index.js';
+import { analyze, moduleWorker, type AnalyzeProgress, type AnalyzeResult, type LineIssue } from '../detection/index.js';
 import { createScreener, openIpIntel } from '../intel/index.js';
 import type { WardenConfig } from './config.js';
 
@@ -52,12 +50,8 @@ export function analyzeInWorker(
   limits: AnalyzeLimits,
   on: { progress?: (p: AnalyzeProgress) => void; issue?: (i: LineIssue) => void } = {},
 ): Promise<AnalyzeResult> {
-  // The worker is this very module: compiled (.js), or the source (.ts) when Warden runs from
-  // source under tsx (tests, benchmarks), whose loader a worker must register for itself.
-  const ts = extname(fileURLToPath(import.meta.url)) === '.ts';
-  const self = new URL(`./analyze-worker${ts ? '.ts' : '.js'}`, import.meta.url);
-  const worker = new Worker(ts ? `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(self.href)}); });` : self, {
-    ...(ts ? { eval: true } : {}),
+  // The worker is this very module.
+  const worker = moduleWorker(import.meta.url, {
     workerData: job,
     resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb, maxYoungGenerationSizeMb: limits.youngMb ?? DEFAULT_YOUNG_MB },
     stdout: false,

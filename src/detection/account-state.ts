@@ -30,10 +30,20 @@ export interface NetFacts {
 }
 
 /** What one event contributes, already resolved (network facts, prompt features). */
+/** The prompt features the engine reads (`looksLikeFeaturesV1` checks exactly these). */
+export type EngineFeatures = Pick<PromptFeaturesV1, 'v' | 'cot' | 'bench' | 'code' | 'tool_trace' | 'probe' | 'lang' | 'task' | 'turns' | 'tools' | 'sys_chars' | 'tpl_framed' | 'marks' | 'tpl' | 'sys_tpl' | 'simhash'>;
+
+/**
+ * The fields of a usage event the engine reads (its time aside): all that batch analysis hands
+ * over from its reader thread (event-reader.ts), so a detector that reads another field does
+ * not compile until the reader carries it.
+ */
+export type EngineEvent = Pick<UsageEvent, 'account_id' | 'key_id' | 'ip' | 'forwarded_for' | 'user_agent' | 'end_user_id' | 'country' | 'asn' | 'input_tokens' | 'output_tokens' | 'turns' | 'tools' | 'system' | 'prompt' | 'features'>;
+
 export interface EventFacts {
   t: number;
-  ev: UsageEvent;
-  f: PromptFeaturesV1 | null;
+  ev: EngineEvent;
+  f: EngineFeatures | null;
   /** Network facts of the client address (null without IP intelligence). */
   ip: NetFacts | null;
   /** The event's ASN is one a watchlist entity operates. */

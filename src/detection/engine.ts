@@ -23,12 +23,13 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, linkHolders, PairScorer, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
+import { looksLikeFeaturesV1 } from './event-reader.js';
 import { cappedCount, cappedKey, cappedSize, type Distinct } from './sketches.js';
 import { ImportedIndicators } from './imported.js';
 
@@ -142,31 +143,6 @@ interface GroupLinks {
   strong: Set<string>;
 }
 
-/**
- * A cheap structural check of gateway features (the hot path cannot afford a full schema parse
- * per event): version 1 and the fields the detectors read, with the right types.
- */
-function looksLikeFeaturesV1(x: { v: number } & Record<string, unknown>): x is PromptFeaturesV1 & { v: 1 } {
-  return (
-    x.v === 1 &&
-    typeof x.cot === 'number' &&
-    typeof x.bench === 'number' &&
-    typeof x.code === 'number' &&
-    typeof x.tool_trace === 'number' &&
-    typeof x.probe === 'number' &&
-    typeof x.lang === 'string' &&
-    typeof x.task === 'string' &&
-    typeof x.turns === 'number' &&
-    typeof x.tools === 'number' &&
-    typeof x.sys_chars === 'number' &&
-    typeof x.tpl_framed === 'boolean' &&
-    Array.isArray(x.marks) &&
-    (x.tpl === null || typeof x.tpl === 'string') &&
-    (x.sys_tpl === null || typeof x.sys_tpl === 'string') &&
-    (x.simhash === null || (typeof x.simhash === 'string' && x.simhash.length === 16))
-  );
-}
-
 export class DetectionEngine {
   readonly accounts = new Map<string, Account>();
   readonly states = new Map<string, AccountState>();
@@ -196,7 +172,7 @@ export class DetectionEngine {
   private ingesting = '';
   private readonly clock = createEventClock();
   /** One scratch record for the event being ingested (nothing keeps it past `ingest`). */
-  private readonly scratch: EventFacts = { t: 0, ev: null as unknown as UsageEvent, f: null, ip: null, entityAsn: null, restricted: false };
+  private readonly scratch: EventFacts = { t: 0, ev: null as unknown as EngineEvent, f: null, ip: null, entityAsn: null, restricted: false };
   /** Accounts not yet in the linkage index (their signup is still in the future). */
   private pending: { t: number; a: Account }[] = [];
   private pendingSorted = true;
@@ -313,8 +289,8 @@ export class DetectionEngine {
     }
   }
 
-  private facts(ev: UsageEvent, t: number, s: AccountState): EventFacts {
-    let f: PromptFeaturesV1 | null = null;
+  private facts(ev: EngineEvent, t: number, s: AccountState): EventFacts {
+    let f: EngineFeatures | null = null;
     if (ev.features) {
       f = looksLikeFeaturesV1(ev.features) ? ev.features : null;
     } else if (ev.prompt !== undefined || ev.system !== undefined) {
@@ -406,7 +382,14 @@ export class DetectionEngine {
 
   /** Adds one event (events must come in time order for `first_flagged_at` to mean anything). */
   ingest(ev: UsageEvent): void {
-    const t = this.clock.parse(ev.ts);
+    this.ingestAt(ev, this.clock.parse(ev.ts));
+  }
+
+  /**
+   * `ingest` with the event's time already read (batch analysis reads it on the reader thread);
+   * the engine reads only the fields of `EngineEvent`.
+   */
+  ingestAt(ev: EngineEvent, t: number): void {
     if (Number.isNaN(t)) return;
     this.tick(t);
     this.eventCount++;

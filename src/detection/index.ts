@@ -10,6 +10,7 @@
  * (the simulator's analyzer shape, for `warden eval`) and `createOnlineDetector` (a bus consumer
  * with checkpoints). Reads only interchange fields, core and intel.
  */
+export { moduleWorker } from './module-worker.js';
 export { analyze, readJsonLines, previousClusters, type AnalyzeOptions, type AnalyzeResult, type AnalyzeProgress, type LineIssue } from './analyze.js';
 export { wardenAnalyzer, runEngine, type WardenAnalyzerDeps, type WardenAnalyzerInput, type WardenNamedAnalyzer } from './analyzer.js';
 export { createOnlineDetector, type OnlineDetector, type OnlineDetectorOptions, type OnlineEvaluation } from './online.js';
