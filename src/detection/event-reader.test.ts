@@ -116,6 +116,23 @@ describe('event reader', () => {
     expect((errs[1] as Error).message).toBe((errs[0] as Error).message);
   });
 
+  it('reports every line of a file of malformed lines, a bounded number per batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-reader-'));
+    dirs.push(dir);
+    const path = join(dir, 'events.jsonl');
+    writeFileSync(path, Array.from({ length: 5000 }, (_, i) => (i % 2 ? '{' : '[1]')).join('\n') + '\n');
+    for (const thread of [false, true]) {
+      const issues: LineIssue[] = [];
+      let most = 0;
+      for await (const b of readEventBatches(path, { onIssue: (i) => issues.push(i), meter: { read: 0, total: 0 }, thread })) {
+        expect(b.n).toBe(0);
+        most = Math.max(most, b.issues.length);
+      }
+      expect(issues.map((i) => i.line)).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+      expect(most).toBeLessThanOrEqual(2048);
+    }
+  });
+
   it('says so when the file is missing', async () => {
     const err = await readAll('/nonexistent/events.jsonl', true).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/does not exist/);

@@ -16,7 +16,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ValidationError, type UsageEvent } from '../core/index.js';
 import type { EngineEvent, EngineFeatures } from './account-state.js';
 import { createEventClock } from './event-time.js';
-import { FastUsageEvent, readJsonLines, type LineIssue, type ReadMeter } from './jsonl-input.js';
+import { FastUsageEvent, jsonLines, MalformedLine, type LineIssue, type ReadMeter } from './jsonl-input.js';
 import { moduleWorker } from './module-worker.js';
 
 /**
@@ -77,6 +77,8 @@ export interface EventBatch {
   s: Int32Array;
   num: Float64Array;
   strs: string[];
+  /** Malformed lines met since the previous batch (they travel with the events, under the same limit). */
+  issues: LineIssue[];
   /** Bytes of the file read when the batch was made (for progress). */
   read: number;
   total: number;
@@ -91,9 +93,10 @@ class BatchEncoder {
   private index = new Map<string, number>();
   private chars = 0;
   n = 0;
+  issues: LineIssue[] = [];
 
   get full(): boolean {
-    return this.n === BATCH_EVENTS || this.chars >= BATCH_CHARS;
+    return this.n === BATCH_EVENTS || this.chars >= BATCH_CHARS || this.issues.length >= BATCH_EVENTS;
   }
 
   /** A repeated string (an account, address, client, template) is sent once per batch. */
@@ -163,8 +166,9 @@ class BatchEncoder {
   /** The batch so far (its arrays are the batch's own: they may be transferred). */
   take(meter: ReadMeter): EventBatch {
     const n = this.n;
-    const b: EventBatch = { n, t: this.t.slice(0, n), kind: this.kind.slice(0, n), s: this.s.slice(0, n * S_COLS), num: this.num.slice(0, n * N_COLS), strs: this.strs, read: meter.read, total: meter.total };
+    const b: EventBatch = { n, t: this.t.slice(0, n), kind: this.kind.slice(0, n), s: this.s.slice(0, n * S_COLS), num: this.num.slice(0, n * N_COLS), strs: this.strs, issues: this.issues, read: meter.read, total: meter.total };
     this.strs = [];
+    this.issues = [];
     this.index.clear();
     this.chars = 0;
     this.n = 0;
@@ -176,13 +180,18 @@ class BatchEncoder {
  * The valid events of a file, in batches: parsed, checked, re-imported ids dropped, times read.
  * Malformed lines go to `onIssue` (strict: the first one throws).
  */
-async function* encodeEvents(file: string, onIssue: (i: LineIssue) => void, strict: boolean, meter: ReadMeter): AsyncGenerator<EventBatch> {
+async function* encodeEvents(file: string, strict: boolean, meter: ReadMeter): AsyncGenerator<EventBatch> {
   const clock = createEventClock();
   const enc = new BatchEncoder();
   let seen = new Set<string>();
   let older = new Set<string>();
   let windowEnd = -1;
-  for await (const e of readJsonLines(file, FastUsageEvent, onIssue, strict, meter)) {
+  for await (const e of jsonLines(file, FastUsageEvent, strict, meter)) {
+    if (e instanceof MalformedLine) {
+      enc.issues.push(e.issue);
+      if (enc.full) yield enc.take(meter);
+      continue;
+    }
     const t = clock.parse(e.ts);
     if (windowEnd < 0) windowEnd = t + DEDUP_WINDOW_MS;
     if (t >= windowEnd) {
@@ -195,7 +204,7 @@ async function* encodeEvents(file: string, onIssue: (i: LineIssue) => void, stri
     enc.add(e, t);
     if (enc.full) yield enc.take(meter);
   }
-  if (enc.n > 0) yield enc.take(meter);
+  if (enc.n > 0 || enc.issues.length > 0) yield enc.take(meter);
 }
 
 /** Calls `each` with every event of a batch, as the engine reads it, and its time. */
@@ -267,15 +276,15 @@ export interface ReadEventsOptions {
   thread?: boolean;
 }
 
-type ReaderMessage = { type: 'batch'; b: EventBatch } | { type: 'issue'; i: LineIssue } | { type: 'end' } | { type: 'error'; message: string; validation: boolean };
+type ReaderMessage = { type: 'batch'; b: EventBatch } | { type: 'end' } | { type: 'error'; message: string; validation: boolean };
 
 /** The events of a file in batches (see the module comment), read on this thread or another. */
 export async function* readEventBatches(file: string, o: ReadEventsOptions): AsyncGenerator<EventBatch> {
   if (!existsSync(file)) throw new ValidationError(`${file} does not exist: give the path of a JSON Lines file (.jsonl or .jsonl.gz).`);
   const thread = o.thread ?? statSync(file).size >= READER_THREAD_MIN_BYTES;
   if (!thread) {
-    for await (const b of encodeEvents(file, o.onIssue, o.strict ?? false, o.meter)) {
-      o.meter.read = b.read;
+    for await (const b of encodeEvents(file, o.strict ?? false, o.meter)) {
+      for (const i of b.issues) o.onIssue(i);
       yield b;
     }
     return;
@@ -289,34 +298,31 @@ export async function* readEventBatches(file: string, o: ReadEventsOptions): Asy
   });
   const queue: ReaderMessage[] = [];
   let wake: (() => void) | null = null;
-  let failure: Error | null = null;
   const push = (m: ReaderMessage): void => {
     queue.push(m);
     wake?.();
   };
   worker.on('message', push);
-  worker.on('error', (e: Error & { code?: string }) => {
-    failure = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(`the event reader ran out of memory reading ${file} (a line too long?)`) : e;
-    wake?.();
-  });
-  // Messages the reader posted before it stopped come first: an exit read here came without an end.
+  worker.on('error', (e: Error & { code?: string }) =>
+    push({ type: 'error', message: e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the event reader ran out of memory reading ${file} (a line too long?)` : e.message, validation: false }),
+  );
+  // What the reader posted before it stopped comes first: an exit read here came without an end.
   worker.on('exit', (code) => push({ type: 'error', message: `the event reader stopped (exit code ${code}) before the end of ${file}`, validation: false }));
   try {
     for (;;) {
       const m = queue.shift();
       if (m === undefined) {
-        if (failure) throw failure;
         await new Promise<void>((r) => (wake = r));
         wake = null;
         continue;
       }
       if (m.type === 'batch') {
+        for (const i of m.b.issues) o.onIssue(i);
         o.meter.read = m.b.read;
         o.meter.total = m.b.total;
         worker.postMessage('ack');
         yield m.b;
-      } else if (m.type === 'issue') o.onIssue(m.i);
-      else if (m.type === 'end') return;
+      } else if (m.type === 'end') return;
       else throw m.validation ? new ValidationError(m.message) : new Error(m.message);
     }
   } finally {
@@ -336,7 +342,7 @@ async function runReader(job: { file: string; strict: boolean }): Promise<void> 
   });
   const meter: ReadMeter = { read: 0, total: 0 };
   try {
-    for await (const b of encodeEvents(job.file, (i) => port.postMessage({ type: 'issue', i } satisfies ReaderMessage), job.strict, meter)) {
+    for await (const b of encodeEvents(job.file, job.strict, meter)) {
       port.postMessage({ type: 'batch', b } satisfies ReaderMessage, [b.t.buffer as ArrayBuffer, b.kind.buffer as ArrayBuffer, b.s.buffer as ArrayBuffer, b.num.buffer as ArrayBuffer]);
       if (++inFlight >= IN_FLIGHT) {
         await new Promise<void>((r) => (resume = r));

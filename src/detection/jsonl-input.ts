@@ -23,8 +23,24 @@ export interface Schema<T> {
   safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
 }
 
+/** A line that is not a valid record, as `jsonLines` yields it. */
+export class MalformedLine {
+  constructor(readonly issue: LineIssue) {}
+}
+
 /** Reads a JSON Lines file (gzip when the name ends in .gz), yielding valid records. */
 export async function* readJsonLines<T>(file: string, schema: Schema<T>, onIssue: (i: LineIssue) => void, strict = false, meter?: ReadMeter): AsyncGenerator<T> {
+  for await (const r of jsonLines(file, schema, strict, meter)) {
+    if (r instanceof MalformedLine) onIssue(r.issue);
+    else yield r;
+  }
+}
+
+/**
+ * `readJsonLines` yielding the malformed lines too, in their place (a caller that batches its
+ * output can then bound what it holds however many lines are malformed).
+ */
+export async function* jsonLines<T>(file: string, schema: Schema<T>, strict = false, meter?: ReadMeter): AsyncGenerator<T | MalformedLine> {
   if (!existsSync(file)) throw new ValidationError(`${file} does not exist: give the path of a JSON Lines file (.jsonl or .jsonl.gz).`);
   const raw = createReadStream(file);
   if (meter) {
@@ -55,7 +71,7 @@ export async function* readJsonLines<T>(file: string, schema: Schema<T>, onIssue
       }
       const issue = { file, line, message: message! };
       if (strict) throw new ValidationError(`${file}:${line}: ${issue.message} (strict mode: fix the line or run without --strict to skip it)`);
-      onIssue(issue);
+      yield new MalformedLine(issue);
     }
   }
 }
