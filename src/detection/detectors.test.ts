@@ -373,6 +373,61 @@ describe('region evasion', () => {
     expect(m.get('ob1')!.recommended_action).toBe('none');
     expect(m.get('tr4')!.recommended_action).toBe('none');
   });
+
+  it('steps up (never blocks) an account that signed up from a home line abroad and sent its first requests through a VPN, and not a proxy user, a holidaymaker or a VPN user who signed up at home', async () => {
+    const at = new Date(T0 - HOUR).toISOString();
+    const vpnReq = (id: string, k: number): UsageEvent => event(id, T0 + (2 + k) * HOUR, { ip: ipOf('vpn', 'NL', 1), prompt: PROMPTS.chat(k), turns: 3 });
+    // Declares Japan, signed up from a Canadian mobile line, no card, one request through a VPN exit in NL.
+    const evader = account('rt1', { declared_country: 'JP', signup_ip: ipOf('mobile', 'CA', 71), created_at: at });
+    // The same with a Hong Kong card: thin evidence with a firmer contradiction beside it still steps up only.
+    const carded = account('rt2', { declared_country: 'JP', payment_fingerprint: 'pm_rt2', payment_country: 'HK', signup_ip: ipOf('residential', 'US', 72), created_at: at });
+    // A proxy user: signed up through its residential proxy abroad, its requests through plain residential addresses.
+    const proxy = account('px9', { declared_country: 'DE', payment_fingerprint: 'pm_px9', payment_country: 'DE', signup_ip: ipOf('residential', 'US', 73), created_at: at });
+    // Signed up on holiday from a French home line, then used the API from home.
+    const holiday = account('tr6', { declared_country: 'US', signup_ip: ipOf('residential', 'FR', 74), created_at: at });
+    // A privacy-minded user: signed up from home, both requests through a VPN exit abroad.
+    const privacy = account('vu3', { declared_country: 'DE', payment_fingerprint: 'pm_vu3', payment_country: 'DE', signup_ip: ipOf('residential', 'DE', 75), created_at: at });
+    const m = byId(
+      await run(
+        [evader, carded, proxy, holiday, privacy],
+        [
+          vpnReq('rt1', 0),
+          vpnReq('rt2', 0),
+          vpnReq('rt2', 1),
+          event('px9', T0 + 2 * HOUR, { ip: ipOf('residential', 'GB', 76), prompt: PROMPTS.chat(0), turns: 3 }),
+          event('px9', T0 + 3 * HOUR, { ip: ipOf('mobile', 'FR', 77), prompt: PROMPTS.chat(1), turns: 3 }),
+          event('tr6', T0 + 2 * HOUR, { ip: ipOf('residential', 'US', 78), prompt: PROMPTS.chat(0), turns: 3 }),
+          vpnReq('vu3', 0),
+          vpnReq('vu3', 1),
+        ],
+      ),
+    );
+    expect(m.get('rt1')!.recommended_action).toBe('step_up');
+    expect(m.get('rt1')!.labels).toContain('region_evasion');
+    expect(m.get('rt1')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('signed up from a mobile network in CA');
+    expect(m.get('rt2')!.recommended_action).toBe('step_up');
+    expect(m.get('px9')!.recommended_action).toBe('none');
+    expect(m.get('tr6')!.recommended_action).toBe('none');
+    expect(m.get('vu3')!.recommended_action).toBe('none');
+  });
+
+  it('steps up an account that signed up through a VPN exit and whose one plain request is a residential exit that accounts of four countries share, and not one whose plain request is a home line abroad', async () => {
+    const at = new Date(T0 - HOUR).toISOString();
+    const exit = ipOf('residential', 'US', 81);
+    const users = ['US', 'GB', 'FR'].map((c, i) => account(`pq${i}`, { declared_country: c, payment_fingerprint: `pm_pq${i}`, payment_country: c }));
+    const shared = users.map((u, i) => event(u.account_id, T0 + i * HOUR, { ip: exit, prompt: PROMPTS.chat(i), turns: 3 }));
+    const evader = account('rt3', { declared_country: 'DE', payment_fingerprint: 'pm_rt3', payment_country: 'DE', signup_ip: ipOf('vpn', 'SG', 82), created_at: at });
+    const traveller = account('tr7', { declared_country: 'DE', payment_fingerprint: 'pm_tr7', payment_country: 'DE', signup_ip: ipOf('vpn', 'NL', 83), created_at: at });
+    const two = (id: string, plain: string): UsageEvent[] => [
+      event(id, T0 + 5 * HOUR, { ip: plain, prompt: PROMPTS.chat(0), turns: 3 }),
+      event(id, T0 + 6 * HOUR, { ip: ipOf('vpn', 'NL', 1), prompt: PROMPTS.chat(1), turns: 3 }),
+    ];
+    const m = byId(await run([...users, evader, traveller], [...shared, ...two('rt3', exit), ...two('tr7', ipOf('residential', 'GB', 84))]));
+    expect(m.get('rt3')!.recommended_action).toBe('step_up');
+    expect(m.get('rt3')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('residential proxy exits');
+    expect(m.get('tr7')!.recommended_action).toBe('none');
+    for (const u of users) expect(m.get(u.account_id)!.recommended_action).toBe('none');
+  });
 });
 
 describe('key sharing', () => {

@@ -26,6 +26,12 @@ export interface DetectorContext {
 }
 
 const pct = (x: number): string => `${Math.round(100 * x)}%`;
+/**
+ * Highest weight of a region-evasion signal resting on contradictions read from fewer than
+ * three requests: a step-up (the default threshold is 0.7), never a block (0.88), even with a
+ * weak cluster link beside it.
+ */
+const THIN_REGION_CAP = 0.75;
 const clamp = (x: number): number => Math.max(0, Math.min(1, x));
 
 /** Usual UTC offset of a country's population (hours), for the time-zone contradiction. */
@@ -201,10 +207,20 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   const hidden = d && d.n >= 3 ? d.anonymizer : 0;
   const signupAbroad = signup !== null && signup.anonymizers.length === 0 && !!signup.country && signup.country !== declared && (signup.network_type === 'residential' || signup.network_type === 'mobile');
   const payAbroad = !!a?.payment_country && a.payment_country !== declared;
-  const vpnGate = hidden >= 0.3 || signupHidden;
+  // Before three requests the VPN share is not read on its own. An account that signed up from
+  // a home or mobile network abroad and whose first request or two come mostly through VPN or
+  // proxy exits shows, already, the contradiction read below from three requests on: a privacy
+  // user signs up from home, a proxy user connects through its proxy's plain home addresses.
+  const thinHidden = signupAbroad && !!d && d.n < 3 && d.anonymizer >= 0.5;
+  const vpnGate = hidden >= 0.3 || signupHidden || thinHidden;
   if (!vpnGate && !(signupAbroad && payAbroad)) return out;
   const contradictions: string[] = [];
   let w = 0;
+  // Weight of contradictions read only because fewer than three requests were let in (see
+  // THIN_REGION_CAP); every one counts so when the thin VPN share alone opened the gate.
+  let thinW = 0;
+  let thinN = 0;
+  const onlyThin = thinHidden && !payAbroad;
   // Plain connections from the declared country (no anonymizer, no shared proxy exit) for a
   // third of the traffic place the account where it says it is: a resident who writes another
   // region's language or pays with a card from abroad (a branch on its parent's card) is not
@@ -231,6 +247,10 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   if (signupAbroad && vpnGate && (!d || d.plainHome <= 0.1)) {
     contradictions.push(`signed up from a ${signup!.network_type} network in ${signup!.country}`);
     w += 0.3;
+    if (thinHidden) {
+      thinW += 0.3;
+      thinN++;
+    }
   }
   if (a?.payment_country && a.payment_country !== declared && !resident) {
     contradictions.push(`payment instrument from ${a.payment_country}`);
@@ -245,20 +265,32 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   if (d && ctx.hasNetworks && d.n >= 5 && d.plainHome <= 0.1 && d.plainAwayCountries >= 3) {
     contradictions.push(`${pct(d.plainHome)} of requests from ${declared} without an anonymizer, while plain connections come from ${d.plainAwayCountries} other countries`);
     w += 0.3;
-  } else if (d && ctx.hasNetworks && d.n >= 3 && d.proxyExit > 0 && d.plainHome <= 0.1) {
+  } else if (d && ctx.hasNetworks && (d.n >= 3 || signupHidden) && d.proxyExit > 0 && d.plainHome <= 0.1) {
     // Off the VPN, a privacy-minded user connects from home; an evader from residential proxy
     // exits: home or mobile addresses that accounts of several declared countries connect from.
+    // After a signup through an anonymizer, one such request is read (as thin evidence).
     contradictions.push(`${pct(d.proxyExit)} of requests through residential proxy exits (addresses shared by accounts of several declared countries), ${pct(d.plainHome)} from ${declared} on a network of its own`);
     w += 0.3;
+    if (d.n < 3) {
+      thinW += 0.3;
+      thinN++;
+    }
+  }
+  if (onlyThin) {
+    thinW = w;
+    thinN = contradictions.length;
   }
   if (contradictions.length > 0) {
-    const how = [hidden >= 0.3 ? `${pct(hidden)} of requests through VPN/proxy exits` : '', signupHidden ? `signed up through a ${signup!.anonymizers.join('/')} exit` : '', signupAbroad && !vpnGate ? `signed up from a ${signup!.network_type} network in ${signup!.country}` : ''].filter(Boolean).join(', ');
+    let weight = clamp(0.2 + 1.7 * w);
+    // Thin evidence steps up at most; it never lowers what the firmer contradictions weigh.
+    if (thinN > 0) weight = Math.max(thinN < contradictions.length ? clamp(0.2 + 1.7 * (w - thinW)) : 0, Math.min(THIN_REGION_CAP, weight));
+    const how = [hidden >= 0.3 ? `${pct(hidden)} of requests through VPN/proxy exits` : '', thinHidden ? `${pct(d!.anonymizer)} of ${d!.n} request(s) through VPN/proxy exits` : '', signupHidden ? `signed up through a ${signup!.anonymizers.join('/')} exit` : '', signupAbroad && !vpnGate ? `signed up from a ${signup!.network_type} network in ${signup!.country}` : ''].filter(Boolean).join(', ');
     out.push({
       detector: 'region',
       label: 'region_evasion',
       code: 'anonymized_with_contradictions',
       detail: ctx.explain === false ? '' : `${how}; ${contradictions.join('; ')}`,
-      weight: clamp(0.2 + 1.7 * w),
+      weight,
     });
   }
   return out;
