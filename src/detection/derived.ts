@@ -67,6 +67,8 @@ export interface Derived {
   maxHour: number;
   activeDays: number;
   spanDays: number;
+  /** Time of the account's first request (ms since the epoch). */
+  firstTs: number;
 }
 
 export function derive(s: AccountState): Derived {
@@ -155,5 +157,6 @@ export function derive(s: AccountState): Derived {
     maxHour: s.maxHourN,
     activeDays: s.activeDays,
     spanDays: (s.lastTs - s.firstTs) / 86_400_000,
+    firstTs: s.firstTs,
   };
 }

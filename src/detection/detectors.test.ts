@@ -180,7 +180,7 @@ function smallProxyAccount(id: string, mix: { mcq: number; cot: number; chat: nu
 
 describe('card-less proxy accounts with few requests', () => {
   it('steps up a 16-request account whose rotating residential traffic is a dense benchmark and CoT mix', async () => {
-    const v = await run([account('few', { signup_ip: ipOf('residential', 'US', 9100) })], smallProxyAccount('few', { mcq: 6, cot: 5, chat: 5 }));
+    const v = await run([account('few', { created_at: '2026-01-31T00:00:00Z', signup_ip: ipOf('residential', 'US', 9100) })], smallProxyAccount('few', { mcq: 6, cot: 5, chat: 5 }));
     const a = byId(v).get('few')!;
     expect(flagged(a)).toBe(true);
     expect(a.recommended_action).toBe('step_up');
@@ -193,6 +193,35 @@ describe('card-less proxy accounts with few requests', () => {
     const a = byId(v).get('pu')!;
     expect(flagged(a)).toBe(false);
     expect(a.reasons.map((r) => r.code)).not.toContain('benchmark_sweeps_via_residential_proxies');
+  });
+});
+
+describe('benchmark sweeps through residential proxies: fresh stock and established customers', () => {
+  // 30 requests: 6 multiple-choice items (20%), 10 CoT prompts under a CoT system prompt, 14
+  // chats: over the 12% / 18% / 5% asked of 25+ requests.
+  const mix = { mcq: 6, cot: 10, chat: 14 };
+
+  it('steps up an account first used two days after signup whose rotating residential traffic carries the mix', async () => {
+    const v = await run([account('stock', { created_at: '2026-01-31T00:00:00Z', signup_ip: ipOf('residential', 'US', 9300) })], smallProxyAccount('stock', mix));
+    const a = byId(v).get('stock')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
+    expect(a.reasons.find((r) => r.code === 'benchmark_sweeps_via_residential_proxies')!.detail).toContain('first request 2 days after signup');
+  });
+
+  it('does not flag a proxy customer of a year with the same traffic: six multiple-choice questions are no sweep', async () => {
+    const v = await run([account('cust', { created_at: '2025-02-01T00:00:00Z', payment_fingerprint: 'pm_cust', signup_ip: ipOf('residential', 'GB', 9400) })], smallProxyAccount('cust', mix));
+    const a = byId(v).get('cust')!;
+    expect(flagged(a)).toBe(false);
+    expect(a.reasons.map((r) => r.code)).toContain('rotating_residential_proxy');
+    expect(a.reasons.map((r) => r.code)).not.toContain('benchmark_sweeps_via_residential_proxies');
+  });
+
+  it('still steps up an established account at a sweep\'s volume (a dozen or more multiple-choice items)', async () => {
+    const v = await run([account('aged', { created_at: '2025-02-01T00:00:00Z', signup_ip: ipOf('residential', 'GB', 9500) })], smallProxyAccount('aged', { mcq: 14, cot: 14, chat: 12 }));
+    const a = byId(v).get('aged')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
   });
 });
 

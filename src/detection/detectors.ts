@@ -137,6 +137,10 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   return out;
 }
 
+const DAY = 86_400_000;
+/** An account first used within this many days of signup is fresh (a campaign's stock is). */
+const FRESH_ACCOUNT_DAYS = 21;
+
 /** Traffic hops across many residential/mobile blocks in several countries (a proxy pool). */
 export function rotatesResidential(d: Derived): boolean {
   return d.residential >= 0.8 && d.countries >= 4 && d.prefixes >= Math.min(12, 0.5 * d.n);
@@ -160,12 +164,22 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
     // over a third benchmark-like, 30% CoT system prompts — where a proxy user's few benchmark-
     // looking chats can reach the loose rates by chance; it then weighs less (step-up, not block).
     const sweepMix = d.n >= 25 ? d.mc >= 0.12 && d.bench >= 0.18 && d.cotSys >= 0.05 : d.n >= 10 && d.mc >= 0.2 && d.bench >= 0.35 && d.cotSys >= 0.3;
-    if (ctx.hasContent && sweepMix) {
+    // A harvesting stock is put to work as it is made: its accounts send their first request
+    // within days of signup. A proxy service's long-standing customer (signed up weeks or months
+    // before) pastes the same few multiple-choice questions into CoT chats now and then; from
+    // such an established account only a sweep's volume counts, a dozen items or more.
+    const usedAfterDays = a ? (d.firstTs - Date.parse(a.created_at)) / DAY : NaN;
+    const established = usedAfterDays > FRESH_ACCOUNT_DAYS;
+    const mcItems = Math.round(d.mc * d.n * d.contentShare);
+    if (ctx.hasContent && sweepMix && (!established || mcItems >= 12)) {
       out.push({
         detector: 'distillation',
         label: 'distillation',
         code: 'benchmark_sweeps_via_residential_proxies',
-        detail: ctx.explain === false ? '' : `${pct(d.mc)} multiple-choice benchmark items, ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies over ${d.n} requests`,
+        detail:
+          ctx.explain === false
+            ? ''
+            : `${pct(d.mc)} multiple-choice benchmark items (${mcItems}), ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies over ${d.n} requests${Number.isFinite(usedAfterDays) ? `, first request ${Math.max(0, usedAfterDays).toFixed(0)} days after signup` : ''}`,
         weight: d.n >= 25 ? 0.6 : 0.45,
       });
     }
