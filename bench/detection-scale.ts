@@ -77,13 +77,15 @@ t = performance.now();
 const firstAt = new Map<string, number>();
 const lastAt = new Map<string, number>();
 let lastPhase = '';
+let lastEvents = 0;
 const onProgress = (p: AnalyzeProgress): void => {
   const now = performance.now();
   if (!firstAt.has(p.phase)) firstAt.set(p.phase, now);
   lastAt.set(p.phase, now);
   if (p.phase !== lastPhase) log(`phase ${p.phase}: ${fmt(p.accounts)} accounts, ${fmt(p.events)} events`);
-  else if (p.phase === 'events' && p.events % 1_000_000 === 0) log(`events ${fmt(p.events)}`);
+  else if (p.phase === 'events' && Math.floor(p.events / 1_000_000) > Math.floor(lastEvents / 1_000_000)) log(`events ${fmt(p.events)}`);
   lastPhase = p.phase;
+  lastEvents = p.events;
 };
 const outDir = join(values.dir, 'detection-out');
 const inWorker = !values['in-thread'];
