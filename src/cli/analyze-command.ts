@@ -23,7 +23,7 @@ export function registerAnalyzeCommand(program: Command, ctx: { config: () => Wa
     .requiredOption('--out <dir>', 'where verdicts.json is written')
     .option('--previous <verdicts.json>', "an earlier run's verdicts: clusters keep their ids")
     .option('--strict', 'stop at the first malformed line instead of skipping it')
-    .option('--max-heap <MB>', 'heap limit of the analysis (about 2.5 KB per account and 1 GB besides; a million accounts fit the default)', String(DEFAULT_MAX_HEAP_MB))
+    .option('--max-heap <MB>', 'heap limit of the analysis in MiB (about 2.5 KB per account and 0.5–1 GB besides: the default fits a million accounts and keeps the process under 4 GB; raise it for more)', String(DEFAULT_MAX_HEAP_MB))
     .action(async (o: { accounts: string; events: string; watchlist?: string; out: string; previous?: string; strict?: boolean; maxHeap: string }) => {
       for (const f of [o.accounts, o.events, o.previous].filter((x): x is string => !!x)) {
         if (!existsSync(f)) throw new WardenError('NOT_FOUND', `${f} does not exist.`);
