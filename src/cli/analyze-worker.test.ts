@@ -42,7 +42,12 @@ describe('analyze in a worker thread', () => {
     expect(r.summary.skipped_lines).toBe(1);
     expect(issues).toEqual([201]);
     expect([...phases]).toEqual(expect.arrayContaining(['accounts', 'clusters', 'write']));
-  }, 60_000);
+    // The events read on a reader thread inside the analysis worker (as `warden analyze` does for large files).
+    const threaded: number[] = [];
+    const t = await analyzeInWorker({ ...w, outDir: join(w.dir, 'threaded'), readerThread: true, intel: { custom_networks: [] } }, { maxHeapMb: 1024 }, { issue: (i) => threaded.push(i.line) });
+    expect(body(t.verdictsFile)).toBe(body(here.verdictsFile));
+    expect(threaded).toEqual([201]);
+  }, 90_000);
 
   it('brings a strict-mode stop back as the same validation error', async () => {
     const w = world();

@@ -23,6 +23,8 @@ export interface AnalyzeJob {
   watchlist?: Watchlist;
   previousVerdictsFile?: string;
   strict?: boolean;
+  /** Read the events on a thread of their own (default: for large files; tests force it). */
+  readerThread?: boolean;
   /** The config's intelligence settings (custom networks, data directory). */
   intel: Pick<WardenConfig['intel'], 'custom_networks' | 'data_dir'>;
 }
@@ -109,6 +111,7 @@ async function runJob(job: AnalyzeJob): Promise<void> {
       ...(job.watchlist ? { watchlist: job.watchlist } : {}),
       ...(job.previousVerdictsFile ? { previousVerdictsFile: job.previousVerdictsFile } : {}),
       ...(job.strict ? { strict: true } : {}),
+      ...(job.readerThread !== undefined ? { readerThread: job.readerThread } : {}),
       onIssue: (i) => post({ type: 'issue', i }),
       onProgress: (p) => post({ type: 'progress', p }),
     });

@@ -29,17 +29,46 @@ export interface NetFacts {
   country?: string;
 }
 
-/** What one event contributes, already resolved (network facts, prompt features). */
 /** The prompt features the engine reads (`looksLikeFeaturesV1` checks exactly these). */
 export type EngineFeatures = Pick<PromptFeaturesV1, 'v' | 'cot' | 'bench' | 'code' | 'tool_trace' | 'probe' | 'lang' | 'task' | 'turns' | 'tools' | 'sys_chars' | 'tpl_framed' | 'marks' | 'tpl' | 'sys_tpl' | 'simhash'>;
 
 /**
- * The fields of a usage event the engine reads (its time aside): all that batch analysis hands
- * over from its reader thread (event-reader.ts), so a detector that reads another field does
- * not compile until the reader carries it.
+ * A cheap structural check of gateway features (the hot path cannot afford a full schema parse
+ * per event): version 1 and the fields the detectors read, with the right types.
  */
-export type EngineEvent = Pick<UsageEvent, 'account_id' | 'key_id' | 'ip' | 'forwarded_for' | 'user_agent' | 'end_user_id' | 'country' | 'asn' | 'input_tokens' | 'output_tokens' | 'turns' | 'tools' | 'system' | 'prompt' | 'features'>;
+export function looksLikeFeaturesV1(f: { readonly v: number }): f is EngineFeatures {
+  const x = f as Record<string, unknown>;
+  return (
+    x.v === 1 &&
+    typeof x.cot === 'number' &&
+    typeof x.bench === 'number' &&
+    typeof x.code === 'number' &&
+    typeof x.tool_trace === 'number' &&
+    typeof x.probe === 'number' &&
+    typeof x.lang === 'string' &&
+    typeof x.task === 'string' &&
+    typeof x.turns === 'number' &&
+    typeof x.tools === 'number' &&
+    typeof x.sys_chars === 'number' &&
+    typeof x.tpl_framed === 'boolean' &&
+    Array.isArray(x.marks) &&
+    (x.tpl === null || typeof x.tpl === 'string') &&
+    (x.sys_tpl === null || typeof x.sys_tpl === 'string') &&
+    (x.simhash === null || (typeof x.simhash === 'string' && x.simhash.length === 16))
+  );
+}
 
+/**
+ * The fields of a usage event the engine reads (its time aside): all that batch analysis hands
+ * over from its reader thread (event-reader.ts), so a detector that reads another field, of the
+ * event or of its features, does not compile until the reader carries it. Features other than
+ * version 1 as the engine reads them are only a version (the engine ignores them).
+ */
+export type EngineEvent = Pick<UsageEvent, 'account_id' | 'key_id' | 'ip' | 'forwarded_for' | 'user_agent' | 'end_user_id' | 'country' | 'asn' | 'input_tokens' | 'output_tokens' | 'turns' | 'tools' | 'system' | 'prompt'> & {
+  features?: EngineFeatures | { readonly v: number } | undefined;
+};
+
+/** What one event contributes, already resolved (network facts, prompt features). */
 export interface EventFacts {
   t: number;
   ev: EngineEvent;

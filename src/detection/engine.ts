@@ -23,13 +23,12 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, looksLikeFeaturesV1, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, linkHolders, PairScorer, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
-import { looksLikeFeaturesV1 } from './event-reader.js';
 import { cappedCount, cappedKey, cappedSize, type Distinct } from './sketches.js';
 import { ImportedIndicators } from './imported.js';
 

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { extractFeatures, isWardenError, type UsageEvent } from '../core/index.js';
-import type { EngineEvent } from './account-state.js';
+import { Worker } from 'node:worker_threads';
+import { vi } from 'vitest';
+import { looksLikeFeaturesV1, type EngineEvent } from './account-state.js';
 import { decodeBatch, readEventBatches } from './event-reader.js';
 import type { LineIssue, ReadMeter } from './jsonl-input.js';
 import { event, ipOf, PROMPTS, T0 } from './test-world.js';
@@ -21,11 +23,8 @@ const FEATURE_FIELDS = ['v', 'cot', 'bench', 'code', 'tool_trace', 'probe', 'lan
 function projected(e: UsageEvent): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of FIELDS) out[k] = e[k];
-  const f = e.features as Record<string, unknown> | undefined;
-  if (f) {
-    const v1 = f.v === 1 && typeof f.cot === 'number' && Array.isArray(f.marks) && typeof f.tpl_framed === 'boolean' && typeof f.lang === 'string';
-    out.features = v1 ? Object.fromEntries(FEATURE_FIELDS.map((k) => [k, f[k]])) : 'ignored';
-  }
+  const f = e.features;
+  if (f) out.features = looksLikeFeaturesV1(f) ? Object.fromEntries(FEATURE_FIELDS.map((k) => [k, f[k]])) : 'ignored';
   return out;
 }
 
@@ -51,6 +50,8 @@ function file(gzip = false): { path: string; expected: { t: number; e: Record<st
     if (k % 11 === 0) e = event(`a${k % 13}`, t, { prompt: PROMPTS.cot(k), system: PROMPTS.cotSystem, turns: 1 });
     else if (k % 17 === 0) e = event(`a${k % 13}`, t, { features: { v: 2, whatever: true } as unknown as UsageEvent['features'] });
     else if (k % 19 === 0) e = event(`a${k % 13}`, t, { features: { ...feats(k), tpl: null, sys_tpl: null, simhash: null, marks: ['x', 'y:z'] } as UsageEvent['features'] });
+    // Version 1 in name, but not as the engine reads it (a SimHash of 3 digits): ignored.
+    else if (k % 37 === 0) e = event(`a${k % 13}`, t, { features: { ...feats(k), simhash: 'abc' } as UsageEvent['features'] });
     else e = event(`a${k % 13}`, t, { ip: ipOf(k % 2 ? 'vpn' : 'residential', k % 3 ? 'US' : 'DE', k % 29), key_id: `k${k % 7}`, user_agent: k % 2 ? 'curl/8' : undefined, country: k % 4 ? 'US' : undefined, asn: k % 5 ? 64500 + (k % 9) : undefined, end_user_id: k % 23 === 0 ? `u${k}` : undefined, forwarded_for: k % 31 === 0 ? '10.0.0.1' : undefined, input_tokens: k, output_tokens: 2 * k, tools: k % 3, features: feats(k) as UsageEvent['features'] });
     // A text timestamp in another form (an offset) still reads as the same instant.
     if (k === 4242) e.ts = new Date(t).toISOString().replace('Z', '+00:00');
@@ -138,16 +139,42 @@ describe('event reader', () => {
     expect((err as Error).message).toMatch(/does not exist/);
   });
 
-  it('stops the reader thread when the analysis stops early', async () => {
-    const f = file();
+  /** 50,000 small events: about 25 batches, more than the reader may send ahead. */
+  function long(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-reader-'));
+    dirs.push(dir);
+    const path = join(dir, 'events.jsonl');
+    writeFileSync(path, Array.from({ length: 50_000 }, (_, k) => JSON.stringify(event(`a${k % 97}`, T0 + k * 50, { input_tokens: k }))).join('\n') + '\n');
+    return path;
+  }
+
+  it('waits for a slow analysis and loses nothing', async () => {
     const meter: ReadMeter = { read: 0, total: 0 };
-    let n = 0;
-    for await (const b of readEventBatches(f.path, { onIssue: () => {}, meter, thread: true })) {
-      n += b.n;
-      break;
+    const tokens: number[] = [];
+    let batches = 0;
+    for await (const b of readEventBatches(long(), { onIssue: () => {}, meter, thread: true })) {
+      decodeBatch(b, (ev) => tokens.push(ev.input_tokens!));
+      if (++batches % 4 === 0) await new Promise((r) => setTimeout(r, 20));
     }
-    expect(n).toBeGreaterThan(0);
-    expect(meter.read).toBeLessThan(meter.total);
+    expect(batches).toBeGreaterThan(20);
+    expect(tokens).toEqual(Array.from({ length: 50_000 }, (_, k) => k));
+    expect(meter.read).toBe(meter.total);
+  });
+
+  it('stops the reader thread when the analysis stops early', async () => {
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const meter: ReadMeter = { read: 0, total: 0 };
+      let n = 0;
+      for await (const b of readEventBatches(long(), { onIssue: () => {}, meter, thread: true })) {
+        n += b.n;
+        break;
+      }
+      expect(n).toBe(2048);
+      expect(terminate).toHaveBeenCalledTimes(1);
+    } finally {
+      terminate.mockRestore();
+    }
   });
 });
 

@@ -13,36 +13,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ValidationError, type UsageEvent } from '../core/index.js';
-import type { EngineEvent, EngineFeatures } from './account-state.js';
+import { ValidationError, WardenError, type UsageEvent } from '../core/index.js';
+import { looksLikeFeaturesV1, type EngineEvent, type EngineFeatures } from './account-state.js';
 import { createEventClock } from './event-time.js';
 import { FastUsageEvent, jsonLines, MalformedLine, type LineIssue, type ReadMeter } from './jsonl-input.js';
 import { moduleWorker } from './module-worker.js';
-
-/**
- * A cheap structural check of gateway features (the hot path cannot afford a full schema parse
- * per event): version 1 and the fields the detectors read, with the right types.
- */
-export function looksLikeFeaturesV1(x: { v: number } & Record<string, unknown>): x is EngineFeatures & Record<string, unknown> {
-  return (
-    x.v === 1 &&
-    typeof x.cot === 'number' &&
-    typeof x.bench === 'number' &&
-    typeof x.code === 'number' &&
-    typeof x.tool_trace === 'number' &&
-    typeof x.probe === 'number' &&
-    typeof x.lang === 'string' &&
-    typeof x.task === 'string' &&
-    typeof x.turns === 'number' &&
-    typeof x.tools === 'number' &&
-    typeof x.sys_chars === 'number' &&
-    typeof x.tpl_framed === 'boolean' &&
-    Array.isArray(x.marks) &&
-    (x.tpl === null || typeof x.tpl === 'string') &&
-    (x.sys_tpl === null || typeof x.sys_tpl === 'string') &&
-    (x.simhash === null || (typeof x.simhash === 'string' && x.simhash.length === 16))
-  );
-}
 
 /** Re-importing the same event id is a no-op (interchange.md): ids are remembered for an hour of event time. */
 const DEDUP_WINDOW_MS = 3_600_000;
@@ -51,6 +26,8 @@ const BATCH_EVENTS = 2048;
 const BATCH_CHARS = 4 << 20;
 /** Batches the reader thread may be ahead of the analysis. */
 const IN_FLIGHT = 8;
+/** The reader thread's heap limit, MiB. */
+const READER_HEAP_MB = 2048;
 /** Events files at least this large are read on a thread of their own (a thread costs ~0.1 s to start). */
 export const READER_THREAD_MIN_BYTES = 32 << 20;
 
@@ -66,7 +43,7 @@ const NULL = -2;
 /** What an event's features are: none, version-1 features (tpl_framed false / true), or something the engine ignores. */
 const K_NONE = 0, K_V1 = 1, K_V1_FRAMED = 2, K_OTHER = 3;
 /** Features present but not version-1 as the engine reads them: the engine ignores the event's content. */
-const OTHER_FEATURES = Object.freeze({ v: -1 }) as unknown as EngineEvent['features'];
+const OTHER_FEATURES: EngineEvent['features'] = Object.freeze({ v: -1 });
 
 /** A batch of events as the reader hands it over (transferable, see the module comment). */
 export interface EventBatch {
@@ -138,7 +115,7 @@ class BatchEncoder {
     num[no + N_OUT] = e.output_tokens ?? NaN;
     num[no + N_TURNS] = e.turns ?? NaN;
     num[no + N_TOOLS] = e.tools ?? NaN;
-    const f = e.features as ({ v: number } & Record<string, unknown>) | undefined;
+    const f = e.features;
     if (f === undefined) {
       this.kind[i] = K_NONE;
     } else if (!looksLikeFeaturesV1(f)) {
@@ -193,7 +170,8 @@ async function* encodeEvents(file: string, strict: boolean, meter: ReadMeter): A
       continue;
     }
     const t = clock.parse(e.ts);
-    if (windowEnd < 0) windowEnd = t + DEDUP_WINDOW_MS;
+    // (Every timestamp the schema accepts parses; the engine skips an event whose time does not.)
+    if (windowEnd < 0 && !Number.isNaN(t)) windowEnd = t + DEDUP_WINDOW_MS;
     if (t >= windowEnd) {
       older = seen;
       seen = new Set();
@@ -242,7 +220,7 @@ export function decodeBatch(b: EventBatch, each: (ev: EngineEvent, t: number) =>
         sys_tpl: strOrNull(s[so + S_SYS_TPL]!) as string | null,
         simhash: strOrNull(s[so + S_SIMHASH]!) as string | null,
       };
-      features = f as EngineEvent['features'];
+      features = f;
     } else {
       features = k === K_OTHER ? OTHER_FEATURES : undefined;
     }
@@ -276,7 +254,7 @@ export interface ReadEventsOptions {
   thread?: boolean;
 }
 
-type ReaderMessage = { type: 'batch'; b: EventBatch } | { type: 'end' } | { type: 'error'; message: string; validation: boolean };
+type ReaderMessage = { type: 'batch'; b: EventBatch } | { type: 'end'; read: number; total: number } | { type: 'error'; message: string; validation: boolean; unavailable?: boolean };
 
 /** The events of a file in batches (see the module comment), read on this thread or another. */
 export async function* readEventBatches(file: string, o: ReadEventsOptions): AsyncGenerator<EventBatch> {
@@ -291,8 +269,9 @@ export async function* readEventBatches(file: string, o: ReadEventsOptions): Asy
   }
   const worker = moduleWorker(import.meta.url, {
     workerData: { wardenEventReader: { file, strict: o.strict ?? false } },
-    // The reader keeps little: a few batches and the last hour's event ids.
-    resourceLimits: { maxOldGenerationSizeMb: 1024, maxYoungGenerationSizeMb: 64 },
+    // The reader keeps little: a few batches and the last hour's event ids (about 80 bytes each:
+    // the limit holds some 20 million, an hour of a very busy API; V8 takes only what it uses).
+    resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 64 },
     stdout: false,
     stderr: false,
   });
@@ -304,7 +283,11 @@ export async function* readEventBatches(file: string, o: ReadEventsOptions): Asy
   };
   worker.on('message', push);
   worker.on('error', (e: Error & { code?: string }) =>
-    push({ type: 'error', message: e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the event reader ran out of memory reading ${file} (a line too long?)` : e.message, validation: false }),
+    push(
+      e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? { type: 'error', message: `the event reader ran out of its ${READER_HEAP_MB} MiB heap reading ${file}: a line of hundreds of megabytes, or tens of millions of events within one hour of event time (their ids are kept for an hour to drop re-imported events), or events far out of time order; split the file, or sort it by time`, validation: false, unavailable: true }
+        : { type: 'error', message: e.message, validation: false },
+    ),
   );
   // What the reader posted before it stopped comes first: an exit read here came without an end.
   worker.on('exit', (code) => push({ type: 'error', message: `the event reader stopped (exit code ${code}) before the end of ${file}`, validation: false }));
@@ -322,12 +305,17 @@ export async function* readEventBatches(file: string, o: ReadEventsOptions): Asy
         o.meter.total = m.b.total;
         worker.postMessage('ack');
         yield m.b;
-      } else if (m.type === 'end') return;
-      else throw m.validation ? new ValidationError(m.message) : new Error(m.message);
+      } else if (m.type === 'end') {
+        o.meter.read = m.read;
+        o.meter.total = m.total;
+        return;
+      } else throw m.validation ? new ValidationError(m.message) : m.unavailable ? new WardenError('UNAVAILABLE', m.message) : new Error(m.message);
     }
   } finally {
     worker.removeAllListeners();
-    void worker.terminate();
+    // An error the reader raises while it is being stopped is of no interest any more.
+    worker.on('error', () => {});
+    worker.terminate().catch(() => {});
   }
 }
 
@@ -349,7 +337,7 @@ async function runReader(job: { file: string; strict: boolean }): Promise<void> 
         resume = null;
       }
     }
-    port.postMessage({ type: 'end' } satisfies ReaderMessage);
+    port.postMessage({ type: 'end', read: meter.read, total: meter.total } satisfies ReaderMessage);
   } catch (e) {
     port.postMessage({ type: 'error', message: (e as Error).message, validation: e instanceof ValidationError } satisfies ReaderMessage);
   }
