@@ -12,7 +12,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { WardenError, type ErrorCode, type Watchlist } from '../core/index.js';
-import { analyze, moduleWorker, type AnalyzeProgress, type AnalyzeResult, type LineIssue } from '../detection/index.js';
+import { analyze, moduleWorker, READER_HEAP_MB, type AnalyzeProgress, type AnalyzeResult, type LineIssue } from '../detection/index.js';
 import { createScreener, openIpIntel } from '../intel/index.js';
 import type { WardenConfig } from './config.js';
 
@@ -25,6 +25,8 @@ export interface AnalyzeJob {
   strict?: boolean;
   /** Read the events on a thread of their own (default: for large files; tests force it). */
   readerThread?: boolean;
+  /** The events reader thread's heap limit, MiB (`analyzeInWorker` sets a sixth of the analysis's, at least 512). */
+  readerHeapMb?: number;
   /** The config's intelligence settings (custom networks, data directory). */
   intel: Pick<WardenConfig['intel'], 'custom_networks' | 'data_dir'>;
 }
@@ -59,7 +61,7 @@ export function analyzeInWorker(
 ): Promise<AnalyzeResult> {
   // The worker is this very module.
   const worker = moduleWorker(import.meta.url, {
-    workerData: job,
+    workerData: { ...job, readerHeapMb: job.readerHeapMb ?? Math.max(READER_HEAP_MB, Math.floor(limits.maxHeapMb / 6)) },
     resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb, maxYoungGenerationSizeMb: limits.youngMb ?? DEFAULT_YOUNG_MB },
     stdout: false,
     stderr: false,
@@ -112,6 +114,7 @@ async function runJob(job: AnalyzeJob): Promise<void> {
       ...(job.previousVerdictsFile ? { previousVerdictsFile: job.previousVerdictsFile } : {}),
       ...(job.strict ? { strict: true } : {}),
       ...(job.readerThread !== undefined ? { readerThread: job.readerThread } : {}),
+      ...(job.readerHeapMb !== undefined ? { readerHeapMb: job.readerHeapMb } : {}),
       onIssue: (i) => post({ type: 'issue', i }),
       onProgress: (p) => post({ type: 'progress', p }),
     });

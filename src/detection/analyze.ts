@@ -46,6 +46,8 @@ export interface AnalyzeOptions {
   previousVerdictsFile?: string;
   /** Read the events on a thread of their own (default: for large files, see event-reader.ts). */
   readerThread?: boolean;
+  /** That thread's heap limit, MiB (default: event-reader.ts's READER_HEAP_MB). */
+  readerHeapMb?: number;
   /** Clock for `generated_at` (tests). */
   now?: () => Date;
 }
@@ -124,7 +126,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   // its own for large files.
   let last = 0;
   const ingest = (ev: EngineEvent, t: number): void => engine.ingestAt(ev, t);
-  for await (const b of readEventBatches(opts.eventsFile, { onIssue, ...(opts.strict ? { strict: true } : {}), meter, ...(opts.readerThread !== undefined ? { thread: opts.readerThread } : {}) })) {
+  for await (const b of readEventBatches(opts.eventsFile, { onIssue, ...(opts.strict ? { strict: true } : {}), meter, ...(opts.readerThread !== undefined ? { thread: opts.readerThread } : {}), ...(opts.readerHeapMb !== undefined ? { heapMb: opts.readerHeapMb } : {}) })) {
     decodeBatch(b, ingest);
     if (engine.eventCount - last >= 100_000) {
       last = engine.eventCount;

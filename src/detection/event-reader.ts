@@ -26,8 +26,12 @@ const BATCH_EVENTS = 2048;
 const BATCH_CHARS = 4 << 20;
 /** Batches the reader thread may be ahead of the analysis. */
 const IN_FLIGHT = 8;
-/** The reader thread's heap limit, MiB. */
-const READER_HEAP_MB = 2048;
+/**
+ * The reader thread's heap limit by default, MiB: a few batches and the last hour's event ids
+ * (about 80 bytes each: some 6 million ids). V8 lets a heap grow towards its limit before it
+ * collects, so a larger limit costs memory even when unused (2,048 added about 90 MB at 1M).
+ */
+export const READER_HEAP_MB = 512;
 /** Events files at least this large are read on a thread of their own (a thread costs ~0.1 s to start). */
 export const READER_THREAD_MIN_BYTES = 32 << 20;
 
@@ -252,6 +256,8 @@ export interface ReadEventsOptions {
   meter: ReadMeter;
   /** Read on a thread of its own (default: for files of READER_THREAD_MIN_BYTES or more). */
   thread?: boolean;
+  /** That thread's heap limit, MiB (default READER_HEAP_MB). */
+  heapMb?: number;
 }
 
 type ReaderMessage = { type: 'batch'; b: EventBatch } | { type: 'end'; read: number; total: number } | { type: 'error'; message: string; validation: boolean; unavailable?: boolean };
@@ -267,11 +273,10 @@ export async function* readEventBatches(file: string, o: ReadEventsOptions): Asy
     }
     return;
   }
+  const heapMb = o.heapMb ?? READER_HEAP_MB;
   const worker = moduleWorker(import.meta.url, {
     workerData: { wardenEventReader: { file, strict: o.strict ?? false } },
-    // The reader keeps little: a few batches and the last hour's event ids (about 80 bytes each:
-    // the limit holds some 20 million, an hour of a very busy API; V8 takes only what it uses).
-    resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 64 },
+    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 64 },
     stdout: false,
     stderr: false,
   });
@@ -285,7 +290,7 @@ export async function* readEventBatches(file: string, o: ReadEventsOptions): Asy
   worker.on('error', (e: Error & { code?: string }) =>
     push(
       e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? { type: 'error', message: `the event reader ran out of its ${READER_HEAP_MB} MiB heap reading ${file}: a line of hundreds of megabytes, or tens of millions of events within one hour of event time (their ids are kept for an hour to drop re-imported events), or events far out of time order; split the file, or sort it by time`, validation: false, unavailable: true }
+        ? { type: 'error', message: `the event reader ran out of its ${heapMb} MiB heap reading ${file}: a line of hundreds of megabytes, or millions of events within one hour of event time (their ids are kept for an hour to drop re-imported events), or events far out of time order; sort the file by time, split it, or give warden analyze a larger --max-heap (the reader gets a sixth of it, at least ${READER_HEAP_MB} MiB)`, validation: false, unavailable: true }
         : { type: 'error', message: e.message, validation: false },
     ),
   );
