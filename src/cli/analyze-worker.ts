@@ -12,7 +12,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { WardenError, type ErrorCode, type Watchlist } from '../core/index.js';
-import { analyze, moduleWorker, READER_HEAP_MB, type AnalyzeProgress, type AnalyzeResult, type LineIssue } from '../detection/index.js';
+import { analyze, moduleWorker, readerHeapFor, type AnalyzeProgress, type AnalyzeResult, type LineIssue } from '../detection/index.js';
 import { createScreener, openIpIntel } from '../intel/index.js';
 import type { WardenConfig } from './config.js';
 
@@ -61,7 +61,7 @@ export function analyzeInWorker(
 ): Promise<AnalyzeResult> {
   // The worker is this very module.
   const worker = moduleWorker(import.meta.url, {
-    workerData: { ...job, readerHeapMb: job.readerHeapMb ?? Math.max(READER_HEAP_MB, Math.floor(limits.maxHeapMb / 6)) },
+    workerData: { ...job, readerHeapMb: job.readerHeapMb ?? readerHeapFor(limits.maxHeapMb) },
     resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb, maxYoungGenerationSizeMb: limits.youngMb ?? DEFAULT_YOUNG_MB },
     stdout: false,
     stderr: false,

@@ -16,7 +16,7 @@ export const OFF_TASK = OFF_WEEKDAY + 7;
 const OFF_SIM = OFF_TASK + TASKS.length;
 const C_SIZE = OFF_SIM + 2 * RECENT_SIM;
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+export const DAY = 24 * HOUR;
 /** The last user agent each account and key keeps: a few hundred distinct strings among millions of accounts. */
 const USER_AGENTS = new Interner(4096);
 

@@ -2,7 +2,7 @@
  * Ratios and summaries derived from an account's streaming state: what the detectors read.
  */
 import type { AccountState } from './account-state.js';
-import { NET, OFF_HOUR, OFF_NET, OFF_TASK, OFF_WEEKDAY } from './account-state.js';
+import { DAY, NET, OFF_HOUR, OFF_NET, OFF_TASK, OFF_WEEKDAY } from './account-state.js';
 import { TASKS } from '../core/index.js';
 import { cappedCount, cappedKey, cappedSize, cappedTop, distinctCount, entropy } from './sketches.js';
 
@@ -156,7 +156,7 @@ export function derive(s: AccountState): Derived {
     maxDay: s.maxDayN,
     maxHour: s.maxHourN,
     activeDays: s.activeDays,
-    spanDays: (s.lastTs - s.firstTs) / 86_400_000,
+    spanDays: (s.lastTs - s.firstTs) / DAY,
     firstTs: s.firstTs,
   };
 }

@@ -4,6 +4,7 @@
  * noisy-OR into the account's risk. Thresholds were set on the hard suite's training worlds only.
  */
 import type { Account, IpInfo, Reason } from '../core/index.js';
+import { DAY } from './account-state.js';
 import type { Derived } from './derived.js';
 
 export interface Signal extends Reason {
@@ -137,7 +138,6 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   return out;
 }
 
-const DAY = 86_400_000;
 /** An account first used within this many days of signup is fresh (a campaign's stock is). */
 const FRESH_ACCOUNT_DAYS = 21;
 

@@ -8,7 +8,6 @@
 import {
   extractFeatures,
   NETWORK_TYPES,
-  PromptFeaturesV1,
   type Account,
   type AccountRisk,
   type AccountVerdict,

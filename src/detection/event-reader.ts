@@ -32,6 +32,10 @@ const IN_FLIGHT = 8;
  * collects, so a larger limit costs memory even when unused (2,048 added about 90 MB at 1M).
  */
 export const READER_HEAP_MB = 512;
+/** The reader's heap limit beside an analysis heap limit of `analysisHeapMb`: a sixth of it, at least READER_HEAP_MB. */
+export function readerHeapFor(analysisHeapMb: number): number {
+  return Math.max(READER_HEAP_MB, Math.floor(analysisHeapMb / 6));
+}
 /** Events files at least this large are read on a thread of their own (a thread costs ~0.1 s to start). */
 export const READER_THREAD_MIN_BYTES = 32 << 20;
 

@@ -11,7 +11,7 @@
  * with checkpoints). Reads only interchange fields, core and intel.
  */
 export { moduleWorker } from './module-worker.js';
-export { READER_HEAP_MB } from './event-reader.js';
+export { readerHeapFor } from './event-reader.js';
 export { analyze, readJsonLines, previousClusters, type AnalyzeOptions, type AnalyzeResult, type AnalyzeProgress, type LineIssue } from './analyze.js';
 export { wardenAnalyzer, runEngine, type WardenAnalyzerDeps, type WardenAnalyzerInput, type WardenNamedAnalyzer } from './analyzer.js';
 export { createOnlineDetector, type OnlineDetector, type OnlineDetectorOptions, type OnlineEvaluation } from './online.js';
