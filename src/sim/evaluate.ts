@@ -157,9 +157,9 @@ export function formatScoreTable(r: ScoreReport, title = ''): string {
   out.push(
     `precision ${pct(r.precision)}  recall ${pct(r.recall)}  flagged ${r.flagged}  false positives ${r.false_positives}  benign blocked ${r.benign_blocked}  attribution ${pct(r.attribution.accuracy)} (errors on null-entity accounts: ${r.attribution.errors_on_null_entity})`,
   );
-  const camp = [['campaign', 'accts', '≥monitor', '≥step_up', 'block', 'attrib', 'first flag', '90% flagged']];
+  const camp = [['campaign', 'accts', '≥monitor', '≥step_up', 'block', 'attrib', 'first flag', '90% flagged', '90% existed']];
   for (const [g, c] of Object.entries(r.campaigns)) {
-    camp.push([g, String(c.accounts), pct(c.recall_at.monitor), pct(c.recall_at.step_up), pct(c.recall_at.block), c.entity ? pct(c.attribution.accuracy) : 'n/a', ttd(c.time_to_detect.first), ttd(c.time_to_detect.p90)]);
+    camp.push([g, String(c.accounts), pct(c.recall_at.monitor), pct(c.recall_at.step_up), pct(c.recall_at.block), c.entity ? pct(c.attribution.accuracy) : 'n/a', ttd(c.time_to_detect.first), ttd(c.time_to_detect.p90), c.time_to_detect.p90_bound ? ttd(c.time_to_detect.p90_bound) : '—']);
   }
   out.push(pad(camp));
   const ben = [['benign population', 'accts', 'FP', 'FP rate', 'blocked', 'attrib err']];

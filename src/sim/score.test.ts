@@ -22,7 +22,7 @@ const truth: SimTruth = {
     r1: { group: 'benign:reseller', malicious: false, entity: null, labels: ['reseller_customer_traffic'] },
   },
   campaigns: {
-    'campaign:hydra': { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 60, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [10, 20, 30] },
+    'campaign:hydra': { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 60, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [10, 20, 30], hourly_new_accounts: [2, 0, 1] },
   },
 };
 
@@ -71,6 +71,13 @@ describe('score', () => {
     const t = r.campaigns['campaign:hydra']!.time_to_detect;
     expect(t.first).toMatchObject({ hours: 1.5, requests: 20 });
     expect(t.p90).toBeNull();
+  });
+
+  it('bounds the 90% point by when 90% of the campaign\'s accounts existed', () => {
+    // 3 accounts, all needed for 90%: the third is created in hour 2, after 10 + 20 requests.
+    expect(r.campaigns['campaign:hydra']!.time_to_detect.p90_bound).toMatchObject({ hours: 2, requests: 30 });
+    // No account timeline in the truth file: no bound.
+    expect(r.campaigns['campaign:key_sharing']!.time_to_detect.p90_bound).toBeNull();
   });
 
   it('checks the reseller with campaign end users is monitored with their ids, not blocked', () => {

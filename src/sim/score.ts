@@ -22,6 +22,7 @@ export const SimTruth = Truth.extend({
         requests: z.number(),
         hour0: z.string(),
         hourly_requests: z.array(z.number()),
+        hourly_new_accounts: z.array(z.number()).optional(),
       }),
     )
     .optional(),
@@ -46,7 +47,17 @@ export interface CampaignScore {
   /** Caught (step_up or block) / accounts. */
   recall: number;
   attribution: { correct: number; wrong: number; missing: number; accuracy: number | null };
-  time_to_detect: { first: Detection | null; p90: Detection | null; undated: number };
+  time_to_detect: {
+    first: Detection | null;
+    p90: Detection | null;
+    /**
+     * The earliest moment 90% of the campaign's accounts existed (start of the hour in which the
+     * last of them was created): no detector can reach `p90` before it. Null when the truth file
+     * carries no account timeline.
+     */
+    p90_bound: Detection | null;
+    undated: number;
+  };
 }
 
 export interface BenignScore {
@@ -109,6 +120,18 @@ function detection(
   return { hours: Math.max(0, (t - start) / 3_600_000), requests, at };
 }
 
+/** The start of the hour by whose end `need` of the campaign's accounts had been created. */
+function existedBy(need: number, start: number | null, timeline: NonNullable<SimTruth['campaigns']>[string] | undefined): Detection | null {
+  const created = timeline?.hourly_new_accounts;
+  if (!created || need === 0) return null;
+  let n = 0;
+  for (let h = 0; h < created.length; h++) {
+    n += created[h]!;
+    if (n >= need) return detection([Date.parse(timeline.hour0) + h * 3_600_000], 1, start, timeline);
+  }
+  return null;
+}
+
 /** Scores verdicts against truth (both already parsed). */
 export function score(verdicts: Pick<Verdicts, 'accounts'>, truthIn: Truth | SimTruth): ScoreReport {
   const truth = truthIn as SimTruth;
@@ -151,7 +174,7 @@ export function score(verdicts: Pick<Verdicts, 'accounts'>, truthIn: Truth | Sim
         recall_at: { monitor: 0, throttle: 0, degrade: 0, step_up: 0, block: 0 },
         recall: 0,
         attribution: { correct: 0, wrong: 0, missing: 0, accuracy: null },
-        time_to_detect: { first: null, p90: null, undated: 0 },
+        time_to_detect: { first: null, p90: null, p90_bound: null, undated: 0 },
       });
       c.accounts++;
       c.by_action[action]++;
@@ -207,6 +230,7 @@ export function score(verdicts: Pick<Verdicts, 'accounts'>, truthIn: Truth | Sim
     c.time_to_detect = {
       first: detection(times, 1, start, tl),
       p90: detection(times, Math.ceil(0.9 * c.accounts), start, tl),
+      p90_bound: existedBy(Math.ceil(0.9 * c.accounts), start, tl),
       undated: undated.get(g) ?? 0,
     };
   }

@@ -49,6 +49,15 @@ describe('simulate', () => {
       expect(groups).toContain(g);
       const tl = w.truth.campaigns![g]!;
       expect(tl.requests).toBe(tl.hourly_requests.reduce((a, b) => a + b, 0));
+      // Each campaign account counted once, in the hour it was created (earlier ones in hour 0).
+      const created = new Array<number>(tl.hourly_requests.length).fill(0);
+      const h0 = Date.parse(tl.hour0);
+      for (const a of w.accounts) {
+        if (w.truth.accounts[a.account_id]!.group !== g) continue;
+        created[Math.min(created.length - 1, Math.max(0, Math.floor((Date.parse(a.created_at) - h0) / 3_600_000)))]!++;
+      }
+      expect(tl.hourly_new_accounts).toEqual(created);
+      expect(created.reduce((x, y) => x + y, 0)).toBe(tl.accounts);
       // The campaign's requests are its accounts' requests, plus (intermediary) those of its
       // end users inside the declared reseller, which stays benign; a resold key's requests
       // are the buyers' only (the owner's own use is not the campaign), and start at the resale.

@@ -43,6 +43,12 @@ export interface CampaignTimeline {
   hour0: string;
   /** Campaign requests in each hour from hour0 (for requests-before-detection). */
   hourly_requests: number[];
+  /**
+   * Campaign accounts created in each hour from hour0 (those created earlier count in hour 0):
+   * no detector can flag an account before it exists, so this bounds how early a share of the
+   * campaign's accounts can be flagged.
+   */
+  hourly_new_accounts: number[];
 }
 
 export interface SimResult {
@@ -137,6 +143,13 @@ export async function simulate(scenario: Scenario, outDir: string, opts: Simulat
   }
 }
 
+/** How many of `times` fall in each hour from `start` (earlier ones in hour 0, later ones in the last). */
+function hourlyCounts(times: number[], start: number, hours: number): number[] {
+  const out = new Array<number>(hours).fill(0);
+  for (const t of times) out[Math.min(hours - 1, Math.max(0, Math.floor((t - start) / HOUR)))]!++;
+  return out;
+}
+
 async function writeWorld(
   world: World,
   files: SimResult['files'],
@@ -151,12 +164,16 @@ async function writeWorld(
   const groupStats: Record<string, { accounts: number; events: number }> = {};
   for (const g of world.groups) groupStats[g] ??= { accounts: 0, events: 0 };
   const campaignAccounts: Record<string, number> = {};
+  const campaignCreated: Record<string, number[]> = {};
   let i = 0;
   for (const { account_id, line, truth } of world.accounts()) {
     if (accOut.push(line)) await accOut.flush();
     if (truthOut.push(`${i ? ',' : ''}${JSON.stringify(account_id)}:${JSON.stringify(truth)}`)) await truthOut.flush();
     (groupStats[truth.group] ??= { accounts: 0, events: 0 }).accounts++;
-    if (truth.malicious) campaignAccounts[truth.group] = (campaignAccounts[truth.group] ?? 0) + 1;
+    if (truth.malicious) {
+      campaignAccounts[truth.group] = (campaignAccounts[truth.group] ?? 0) + 1;
+      (campaignCreated[truth.group] ??= []).push(Date.parse((JSON.parse(line) as { created_at: string }).created_at));
+    }
     if (++i % every === 0) progress({ phase: 'accounts', accounts: i, events: 0, fraction: 0 });
   }
   await accOut.close();
@@ -216,6 +233,7 @@ async function writeWorld(
       requests: 0,
       hour0: new Date(world.start).toISOString(),
       hourly_requests: new Array<number>(hours).fill(0),
+      hourly_new_accounts: hourlyCounts(campaignCreated[g] ?? [], world.start, hours),
     });
     if (tl.first < Infinity && (cur.first_request_at === null || tl.first < Date.parse(cur.first_request_at))) {
       cur.first_request_at = new Date(tl.first).toISOString();
