@@ -145,9 +145,10 @@ function pad(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
 }
-function ttd(d: { hours: number; requests: number | null } | null): string {
+function ttd(d: { hours: number; requests: number | null; share?: number | null } | null): string {
   if (!d) return 'never';
-  return `${Number.isNaN(d.hours) ? '?' : d.hours.toFixed(1)}h/${d.requests ?? '?'}req`;
+  const share = d.share === null || d.share === undefined ? '' : ` (${(100 * d.share).toFixed(1)}%)`;
+  return `${Number.isNaN(d.hours) ? '?' : d.hours.toFixed(1)}h/${d.requests ?? '?'}req${share}`;
 }
 
 /** A plain-text table of one score report. */

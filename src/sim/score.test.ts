@@ -69,13 +69,13 @@ describe('score', () => {
 
   it('measures time to detect in simulated hours and campaign requests', () => {
     const t = r.campaigns['campaign:hydra']!.time_to_detect;
-    expect(t.first).toMatchObject({ hours: 1.5, requests: 20 });
+    expect(t.first).toMatchObject({ hours: 1.5, requests: 20, share: 20 / 60 });
     expect(t.p90).toBeNull();
   });
 
   it('bounds the 90% point by when 90% of the campaign\'s accounts existed', () => {
     // 3 accounts, all needed for 90%: the third is created in hour 2, after 10 + 20 requests.
-    expect(r.campaigns['campaign:hydra']!.time_to_detect.p90_bound).toMatchObject({ hours: 2, requests: 30 });
+    expect(r.campaigns['campaign:hydra']!.time_to_detect.p90_bound).toMatchObject({ hours: 2, requests: 30, share: 0.5 });
     // No account timeline in the truth file: no bound.
     expect(r.campaigns['campaign:key_sharing']!.time_to_detect.p90_bound).toBeNull();
   });

@@ -34,6 +34,8 @@ export interface Detection {
   hours: number;
   /** Campaign requests sent before that moment (hour resolution, interpolated). */
   requests: number | null;
+  /** `requests` as a share of all the campaign's requests in the window (the targets' measure). */
+  share: number | null;
   at: string;
 }
 
@@ -105,7 +107,7 @@ function detection(
   if (times.length < need || need === 0) return null;
   const t = times[need - 1]!;
   const at = new Date(t).toISOString();
-  if (start === null) return { hours: NaN, requests: null, at };
+  if (start === null) return { hours: NaN, requests: null, share: null, at };
   let requests: number | null = null;
   if (timeline) {
     const h0 = Date.parse(timeline.hour0);
@@ -117,7 +119,8 @@ function detection(
     }
     requests = Math.round(requests);
   }
-  return { hours: Math.max(0, (t - start) / 3_600_000), requests, at };
+  const share = requests !== null && timeline && timeline.requests > 0 ? requests / timeline.requests : null;
+  return { hours: Math.max(0, (t - start) / 3_600_000), requests, share, at };
 }
 
 /** The start of the hour by whose end `need` of the campaign's accounts had been created. */
