@@ -2,9 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, removeTempDirs } from './test-world.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Verdicts } from '../core/index.js';
+import type { AccountVerdict, Verdicts } from '../core/index.js';
 import { baselines, type NamedAnalyzer } from './baselines.js';
-import { evaluate, formatEvalTable, readWorld, scoreFiles } from './evaluate.js';
+import { evaluate, formatEvalTable, formatTargetSummary, readWorld, scoreFiles, type EvalReport, type EvalRun } from './evaluate.js';
+import { score, type SimTruth } from './score.js';
 import { fixtureSampler } from './fixture-sampler.js';
 import { loadScenario, parseScenario } from './scenario.js';
 
@@ -74,3 +75,43 @@ describe('evaluate', () => {
 });
 
 afterAll(() => removeTempDirs());
+
+describe('formatTargetSummary', () => {
+  const tl = { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 100, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [1, 9, 40, 50], hourly_new_accounts: [3, 0, 0, 0] };
+  const truth: SimTruth = {
+    accounts: {
+      c1: { group: 'campaign:hydra', malicious: true, entity: null, labels: [] },
+      c2: { group: 'campaign:hydra', malicious: true, entity: null, labels: [] },
+      c3: { group: 'campaign:hydra', malicious: true, entity: null, labels: [] },
+      b1: { group: 'benign:dev', malicious: false, entity: null, labels: [] },
+      b2: { group: 'benign:dev', malicious: false, entity: null, labels: [] },
+    },
+    campaigns: { 'campaign:hydra': tl },
+  };
+  const v = (id: string, action: AccountVerdict['recommended_action'], at?: string): AccountVerdict => ({ account_id: id, risk: 0.5, labels: [], recommended_action: action, reasons: [], ...(at ? { first_flagged_at: at } : {}) });
+  const run = (name: string, accounts: AccountVerdict[]): EvalRun => ({ scenario: name, dir: '', accounts: 5, events: 100, results: [{ analyzer: 'warden', description: '', seconds: 1, report: score({ accounts }, truth) }] });
+  // World a: all three flagged in hour 0 (1% of requests), a benign flag. World b: two of three,
+  // the first at hour 1 (1 request in: 1%), and a benign block.
+  const report: EvalReport = {
+    generated_at: '',
+    runs: [
+      run('a', [v('c1', 'block', '2026-01-01T00:00:00.000Z'), v('c2', 'step_up', '2026-01-01T01:00:00.000Z'), v('c3', 'step_up', '2026-01-01T01:00:00.000Z'), v('b1', 'step_up', '2026-01-01T01:00:00.000Z')]),
+      run('b', [v('c1', 'block', '2026-01-01T01:00:00.000Z'), v('c2', 'monitor'), v('c3', 'step_up', '2026-01-01T03:00:00.000Z'), v('b2', 'block', '2026-01-01T01:00:00.000Z')]),
+    ],
+  };
+  const text = formatTargetSummary(report, 'warden');
+
+  it('counts the worlds that met each campaign target and pools the benign flags', () => {
+    const hydra = text.split('\n').find((l) => l.startsWith('campaign:hydra'))!.trim().split(/\s+/);
+    // worlds, accounts, caught (5 of 6), min recall (2 of 3), recall ≥ 95%, first ≤ 2%,
+    // 90% ≤ 10% (world a: hour 1 = 1%; world b never reaches 90%), median, impossible by 10%.
+    expect(hydra).toEqual(['campaign:hydra', '2', '6', '83.3%', '66.7%', '1/2', '2/2', '1/2', '1.0%', '0/2']);
+    const dev = text.split('\n').find((l) => l.startsWith('benign:dev'))!.trim().split(/\s+/);
+    expect(dev).toEqual(['benign:dev', '2', '4', '2', '50.0%', '2/2', '1']);
+  });
+
+  it('names the analyzer and skips runs without it', () => {
+    expect(text).toMatch(/targets over 2 worlds — warden/);
+    expect(formatTargetSummary(report, 'thresholds')).not.toMatch(/campaign:hydra/);
+  });
+});

@@ -210,3 +210,56 @@ export function formatEvalTable(report: EvalReport): string {
   parts.push(`== summary (pooled over runs)\n\n${pad(summary)}`);
   return parts.join('\n\n');
 }
+
+/**
+ * The targets of the detection issue across many worlds (one analyzer): for each campaign, how
+ * many worlds met recall ≥ 95%, the first account flagged within 2% of the campaign's requests
+ * and 90% within 10% (and in how many worlds 90% of its accounts did not even exist by then);
+ * for each benign population, how many worlds kept it at or under 0.1% flagged, and blocks.
+ */
+export function formatTargetSummary(report: EvalReport, analyzer: string): string {
+  const camps = new Map<string, { worlds: number; accounts: number; caught: number; minRecall: number; recall95: number; first2: number; p90in10: number; p90Shares: number[]; boundOver10: number }>();
+  const pops = new Map<string, { worlds: number; accounts: number; fp: number; over: number; blocked: number }>();
+  for (const run of report.runs) {
+    const res = run.results.find((x) => x.analyzer === analyzer);
+    if (!res) continue;
+    for (const [g, c] of Object.entries(res.report.campaigns)) {
+      const s = camps.get(g) ?? { worlds: 0, accounts: 0, caught: 0, minRecall: 1, recall95: 0, first2: 0, p90in10: 0, p90Shares: [], boundOver10: 0 };
+      s.worlds++;
+      s.accounts += c.accounts;
+      s.caught += c.by_action.step_up + c.by_action.block;
+      s.minRecall = Math.min(s.minRecall, c.recall);
+      if (c.recall >= 0.95) s.recall95++;
+      const { first, p90, p90_bound: bound } = c.time_to_detect;
+      if (first?.share !== null && first?.share !== undefined && first.share <= 0.02) s.first2++;
+      if (p90?.share !== null && p90?.share !== undefined) {
+        s.p90Shares.push(p90.share);
+        if (p90.share <= 0.1) s.p90in10++;
+      }
+      if (bound?.share !== null && bound?.share !== undefined && bound.share > 0.1) s.boundOver10++;
+      camps.set(g, s);
+    }
+    for (const [g, b] of Object.entries(res.report.populations)) {
+      const s = pops.get(g) ?? { worlds: 0, accounts: 0, fp: 0, over: 0, blocked: 0 };
+      s.worlds++;
+      s.accounts += b.accounts;
+      s.fp += b.false_positives;
+      if (b.fp_rate > 0.001) s.over++;
+      s.blocked += b.blocked;
+      pops.set(g, s);
+    }
+  }
+  const median = (xs: number[]): number | null => {
+    if (xs.length === 0) return null;
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const share = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+  const camp = [['campaign', 'worlds', 'accts', 'caught', 'min', 'recall≥95%', 'first≤2%', '90%≤10%', '90% median', '90% impossible by 10%']];
+  for (const [g, s] of camps) {
+    camp.push([g, String(s.worlds), String(s.accounts), share(s.caught / s.accounts), share(s.minRecall), `${s.recall95}/${s.worlds}`, `${s.first2}/${s.worlds}`, `${s.p90in10}/${s.worlds}`, share(median(s.p90Shares)), `${s.boundOver10}/${s.worlds}`]);
+  }
+  const ben = [['benign population', 'worlds', 'accts', 'FP', 'FP rate', 'worlds >0.1%', 'blocked']];
+  for (const [g, s] of pops) ben.push([g, String(s.worlds), String(s.accounts), String(s.fp), share(s.accounts ? s.fp / s.accounts : null), `${s.over}/${s.worlds}`, String(s.blocked)]);
+  return `== targets over ${report.runs.length} worlds — ${analyzer}\n\n${pad(camp)}\n\n${pad(ben)}`;
+}

@@ -28,6 +28,7 @@ export {
   scoreFiles,
   formatEvalTable,
   formatScoreTable,
+  formatTargetSummary,
   type EvalScenario,
   type EvalOptions,
   type EvalReport,
