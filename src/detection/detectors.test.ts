@@ -277,6 +277,20 @@ describe('region evasion', () => {
     expect(flagged(m.get('re3'))).toBe(false);
   });
 
+  it('reads an account signed up at home from its third request: four VPN requests mostly in Chinese from a US account, and not four in English', async () => {
+    const home = { declared_country: 'US', payment_country: 'US', created_at: new Date(T0 - 24 * HOUR).toISOString() };
+    const evader = account('re9', { ...home, payment_fingerprint: 'pm_re9', signup_ip: ipOf('residential', 'US', 21) });
+    const privacy = account('vu9', { ...home, payment_fingerprint: 'pm_vu9', signup_ip: ipOf('residential', 'US', 2100) });
+    // Each through exits of its own (a shared exit block would link the two).
+    const four = (id: string, host: number, prompt: (i: number) => string): UsageEvent[] =>
+      Array.from({ length: 4 }, (_, i) => event(id, T0 + 2 * HOUR + i * 5 * 60_000, { ip: ipOf('vpn', 'DE', host + (i % 2)), prompt: prompt(i), turns: 2 }));
+    const m = byId(await run([evader, privacy], [...four('re9', 0, (i) => (i === 3 ? PROMPTS.chat(i) : PROMPTS.zhChat(i))), ...four('vu9', 1000, PROMPTS.chat)]));
+    expect(flagged(m.get('re9'))).toBe(true);
+    expect(m.get('re9')!.labels).toContain('region_evasion');
+    expect(m.get('re9')!.reasons.map((r) => r.detail).join(' ')).toMatch(/zh prompts/);
+    expect(flagged(m.get('vu9'))).toBe(false);
+  });
+
   it('does not flag a VPN user whose payment, language and home network agree with the declared country', async () => {
     const acc = account('vu1', { declared_country: 'DE', payment_fingerprint: 'pm_vu1', payment_country: 'DE' });
     const events = Array.from({ length: 24 }, (_, i) =>

@@ -203,6 +203,12 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
   return out;
 }
 
+/**
+ * Region evasion reads an account's VPN share from this many requests on (fewer, with a notable
+ * signup); the engine's fast path must not skip accounts at it.
+ */
+export const REGION_MIN_REQUESTS = 3;
+
 /** Region evasion: anonymizers, with hours, language or payment contradicting the declared country. */
 export function regionSignals(a: Account | undefined, d: Derived | null, ctx: DetectorContext, restrictedHits: number, signup: IpInfo | null): Signal[] {
   const out: Signal[] = [];
@@ -218,14 +224,14 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
     });
   }
   const signupHidden = signup !== null && signup.anonymizers.length > 0;
-  const hidden = d && d.n >= 3 ? d.anonymizer : 0;
+  const hidden = d && d.n >= REGION_MIN_REQUESTS ? d.anonymizer : 0;
   const signupAbroad = signup !== null && signup.anonymizers.length === 0 && !!signup.country && signup.country !== declared && (signup.network_type === 'residential' || signup.network_type === 'mobile');
   const payAbroad = !!a?.payment_country && a.payment_country !== declared;
   // Before three requests the VPN share is not read on its own. An account that signed up from
   // a home or mobile network abroad and whose first request or two come mostly through VPN or
   // proxy exits shows, already, the contradiction read below from three requests on: a privacy
   // user signs up from home, a proxy user connects through its proxy's plain home addresses.
-  const thinHidden = signupAbroad && !!d && d.n < 3 && d.anonymizer >= 0.5;
+  const thinHidden = signupAbroad && !!d && d.n < REGION_MIN_REQUESTS && d.anonymizer >= 0.5;
   const vpnGate = hidden >= 0.3 || signupHidden || thinHidden;
   if (!vpnGate && !(signupAbroad && payAbroad)) return out;
   const contradictions: string[] = [];
@@ -279,13 +285,13 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   if (d && ctx.hasNetworks && d.n >= 5 && d.plainHome <= 0.1 && d.plainAwayCountries >= 3) {
     contradictions.push(`${pct(d.plainHome)} of requests from ${declared} without an anonymizer, while plain connections come from ${d.plainAwayCountries} other countries`);
     w += 0.3;
-  } else if (d && ctx.hasNetworks && (d.n >= 3 || signupHidden) && d.proxyExit > 0 && d.plainHome <= 0.1) {
+  } else if (d && ctx.hasNetworks && (d.n >= REGION_MIN_REQUESTS || signupHidden) && d.proxyExit > 0 && d.plainHome <= 0.1) {
     // Off the VPN, a privacy-minded user connects from home; an evader from residential proxy
     // exits: home or mobile addresses that accounts of several declared countries connect from.
     // After a signup through an anonymizer, one such request is read (as thin evidence).
     contradictions.push(`${pct(d.proxyExit)} of requests through residential proxy exits (addresses shared by accounts of several declared countries), ${pct(d.plainHome)} from ${declared} on a network of its own`);
     w += 0.3;
-    if (d.n < 3) {
+    if (d.n < REGION_MIN_REQUESTS) {
       thinW += 0.3;
       thinN++;
     }

@@ -24,7 +24,7 @@ import {
 } from '../core/index.js';
 import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, looksLikeFeaturesV1, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
-import { combine, distillationSignals, networkSignals, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
+import { combine, distillationSignals, networkSignals, REGION_MIN_REQUESTS, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, linkHolders, PairScorer, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
@@ -120,7 +120,7 @@ const EXIT_COUNTRIES = 4;
 const EXIT_CACHE = 100_000;
 /** Every this many evaluations every pending account is re-scored (daily at the default hour). */
 const DAILY_ROUNDS = 24;
-/** The smallest traffic any account-level detector scores (region evasion's 5 requests). */
+/** A new client or place re-scores an account from this much traffic on. */
 const MIN_SCORED_REQUESTS = 5;
 
 /** `combine` of the signals' weights, in order (the same product, without the weights array). */
@@ -582,9 +582,9 @@ export class DetectionEngine {
    * on event time reads); null on the fast path, where the assessment is risk 0, action none.
    */
   private score(id: string, explain: boolean): { use: Signal[]; risk: number; action: RecommendedAction; cl: ClusterInfo | undefined; endUserIds: string[] | undefined } | null {
-    // Fast path: below every detector's minimum traffic, with no signup, leak or cluster
-    // evidence, there is nothing to find (most accounts, most of the time).
-    if ((this.states.get(id)?.n ?? 0) < MIN_SCORED_REQUESTS && !this.notableSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
+    // Fast path: below every detector's minimum traffic (region evasion's), with no signup,
+    // leak or cluster evidence, there is nothing to find (most accounts, most of the time).
+    if ((this.states.get(id)?.n ?? 0) < REGION_MIN_REQUESTS && !this.notableSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
       return null;
     }
     const signals = this.accountSignals(id, explain);
