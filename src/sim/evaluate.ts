@@ -260,6 +260,8 @@ export function formatTargetSummary(report: EvalReport, analyzer: string): strin
     camp.push([g, String(s.worlds), String(s.accounts), share(s.caught / s.accounts), share(s.minRecall), `${s.recall95}/${s.worlds}`, `${s.first2}/${s.worlds}`, `${s.p90in10}/${s.worlds}`, share(median(s.p90Shares)), `${s.boundOver10}/${s.worlds}`]);
   }
   const ben = [['benign population', 'worlds', 'accts', 'FP', 'FP rate', 'worlds >0.1%', 'blocked']];
-  for (const [g, s] of pops) ben.push([g, String(s.worlds), String(s.accounts), String(s.fp), share(s.accounts ? s.fp / s.accounts : null), `${s.over}/${s.worlds}`, String(s.blocked)]);
+  // Benign rates are read against 0.1%: small ones get three decimals.
+  const rate = (x: number | null): string => (x !== null && x > 0 && x < 0.01 ? `${(100 * x).toFixed(3)}%` : share(x));
+  for (const [g, s] of pops) ben.push([g, String(s.worlds), String(s.accounts), String(s.fp), rate(s.accounts ? s.fp / s.accounts : null), `${s.over}/${s.worlds}`, String(s.blocked)]);
   return `== targets over ${report.runs.length} worlds — ${analyzer}\n\n${pad(camp)}\n\n${pad(ben)}`;
 }
