@@ -266,6 +266,15 @@ describe('region evasion', () => {
     expect(a.labels).toContain('region_evasion');
   });
 
+  it('flags within the quarter hour its evidence arrives, not at the next full hour', async () => {
+    const acc = account('re8', { declared_country: 'US', payment_fingerprint: 'pm_re8', payment_country: 'HK' });
+    // Requests every two minutes from 00:31 to 01:15: seven of them by the 00:45 evaluation.
+    const events = Array.from({ length: 23 }, (_, i) => event('re8', T0 + 31 * 60_000 + i * 2 * 60_000, { ip: ipOf('vpn', 'SG', i % 2), prompt: PROMPTS.zhChat(i), turns: 3 }));
+    const a = byId(await run([acc], events)).get('re8')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.first_flagged_at).toBe(new Date(T0 + 45 * 60_000).toISOString());
+  });
+
   it('flags an account that signed up through a VPN exit with a foreign card, before any traffic, and not one with a matching card', async () => {
     const evader = account('re2', { declared_country: 'GB', payment_fingerprint: 'pm_re2', payment_country: 'HK', signup_ip: ipOf('vpn', 'NL', 3), created_at: new Date(T0 - HOUR).toISOString() });
     const traveller = account('re3', { declared_country: 'GB', payment_fingerprint: 'pm_re3', payment_country: 'GB', signup_ip: ipOf('vpn', 'NL', 4), created_at: new Date(T0 - HOUR).toISOString() });
