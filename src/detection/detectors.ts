@@ -208,6 +208,8 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
  * signup); the engine's fast path must not skip accounts at it.
  */
 export const REGION_MIN_REQUESTS = 3;
+/** The VPN/proxy share of an account's requests from which the region detector reads it. */
+export const REGION_VPN_SHARE = 0.3;
 
 /** Region evasion: anonymizers, with hours, language or payment contradicting the declared country. */
 export function regionSignals(a: Account | undefined, d: Derived | null, ctx: DetectorContext, restrictedHits: number, signup: IpInfo | null): Signal[] {
@@ -232,7 +234,7 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   // proxy exits shows, already, the contradiction read below from three requests on: a privacy
   // user signs up from home, a proxy user connects through its proxy's plain home addresses.
   const thinHidden = signupAbroad && !!d && d.n < REGION_MIN_REQUESTS && d.anonymizer >= 0.5;
-  const vpnGate = hidden >= 0.3 || signupHidden || thinHidden;
+  const vpnGate = hidden >= REGION_VPN_SHARE || signupHidden || thinHidden;
   if (!vpnGate && !(signupAbroad && payAbroad)) return out;
   const contradictions: string[] = [];
   let w = 0;

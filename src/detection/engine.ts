@@ -22,9 +22,9 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, looksLikeFeaturesV1, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { anonymizedRequests, flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, looksLikeFeaturesV1, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
-import { combine, distillationSignals, networkSignals, REGION_MIN_REQUESTS, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
+import { combine, distillationSignals, networkSignals, REGION_MIN_REQUESTS, REGION_VPN_SHARE, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, linkHolders, PairScorer, type Link } from './linkage.js';
 import { attributeCluster, type AttributionResult } from './attribution.js';
 import { createEventClock } from './event-time.js';
@@ -126,7 +126,10 @@ const EXIT_CACHE = 100_000;
  * accounts, earlier. Re-scoring is by growth (25% more traffic), so the cost hardly moves.
  */
 const DEFAULT_EVALUATE_EVERY_MS = 15 * 60_000;
-/** A new client or place re-scores an account from this much traffic on. */
+/**
+ * A new client or place re-scores an account from this much traffic on; below it only region
+ * evasion's reading of the VPN share scores an account (see the fast path in `score`).
+ */
 const MIN_SCORED_REQUESTS = 5;
 
 /** `combine` of the signals' weights, in order (the same product, without the weights array). */
@@ -591,9 +594,13 @@ export class DetectionEngine {
    * on event time reads); null on the fast path, where the assessment is risk 0, action none.
    */
   private score(id: string, explain: boolean): { use: Signal[]; risk: number; action: RecommendedAction; cl: ClusterInfo | undefined; endUserIds: string[] | undefined } | null {
-    // Fast path: below every detector's minimum traffic (region evasion's), with no signup,
-    // leak or cluster evidence, there is nothing to find (most accounts, most of the time).
-    if ((this.states.get(id)?.n ?? 0) < REGION_MIN_REQUESTS && !this.notableSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
+    // Fast path: below every detector's minimum traffic, with no signup, leak or cluster
+    // evidence, there is nothing to find (most accounts, most of the time). Region evasion reads
+    // 3 and 4 requests only through its VPN share; every other detector needs 5 or more.
+    const st = this.states.get(id);
+    const n = st?.n ?? 0;
+    const belowEvery = n < REGION_MIN_REQUESTS || (n < MIN_SCORED_REQUESTS && anonymizedRequests(st!) < REGION_VPN_SHARE * n);
+    if (belowEvery && !this.notableSignups.has(id) && !this.restrictedHits.has(id) && !this.clusterOf.has(id) && !this.endUsers.has(id) && !this.importedAccount(id)) {
       return null;
     }
     const signals = this.accountSignals(id, explain);
