@@ -241,12 +241,12 @@ let blockU32: Uint32Array | null = null;
 let blockF64: Float64Array | null = null;
 let slotsUsed = SLOTS_PER_BLOCK;
 
-/** The working form of an account's streaming features (`toData` / `fromData` convert). */
 /** Requests the account sent through an anonymizer (VPN, proxy, Tor exit). */
 export function anonymizedRequests(s: AccountState): number {
   return s.u[s.co + OFF_NET + NET.anonymizer]!;
 }
 
+/** The working form of an account's streaming features (`toData` / `fromData` convert). */
 export class AccountState {
   /** The block's words and doubles, and where this account's slot starts (in words). */
   readonly u: Uint32Array;

@@ -1,8 +1,8 @@
 /**
  * The detection engine: takes accounts and events in time order, keeps streaming features,
- * re-scores touched accounts every quarter hour of event time (so `first_flagged_at` is when an online
- * deployment would have flagged them), rebuilds the linkage graph and its clusters every few
- * hours, attributes malicious clusters to watchlist entities through evidence, and produces
+ * re-scores touched accounts every quarter hour of event time (so `first_flagged_at` is when an
+ * online deployment would have flagged them), rebuilds the linkage graph and its clusters every
+ * few hours, attributes malicious clusters to watchlist entities through evidence, and produces
  * verdicts. Used by the batch path (`analyze`), the eval analyzer and the online detector.
  */
 import {
@@ -22,7 +22,7 @@ import {
   type UsageEvent,
   type Watchlist,
 } from '../core/index.js';
-import { anonymizedRequests, flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, looksLikeFeaturesV1, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
+import { anonymizedRequests, DAY, flat, fromData, newAccountState, newKeyState, toData, updateAccount, updateKey, ipPrefix, type AccountState, type AccountStateData, looksLikeFeaturesV1, type EngineEvent, type EngineFeatures, type EventFacts, type KeyState, type NetFacts } from './account-state.js';
 import { derive, type Derived } from './derived.js';
 import { combine, distillationSignals, networkSignals, REGION_MIN_REQUESTS, REGION_VPN_SHARE, regionSignals, resellerSignals, type DetectorContext, type Signal } from './detectors.js';
 import { AttributeIndex, assignClusterIds, Communities, emailDomainOf, FIELD_SPECS, isFreemail, linkHolders, PairScorer, type Link } from './linkage.js';
@@ -226,7 +226,7 @@ export class DetectionEngine {
       stepUpAt: o.stepUpAt ?? 0.7,
       blockAt: o.blockAt ?? 0.88,
     };
-    this.sweepRounds = Math.max(1, Math.round((24 * HOUR) / this.opts.evaluateEveryMs));
+    this.sweepRounds = Math.max(1, Math.round(DAY / this.opts.evaluateEveryMs));
     for (const e of o.watchlist?.entities ?? []) for (const a of e.asns) this.entityAsns.set(a, e.id);
     this.restricted = new Set(o.watchlist?.restricted_countries ?? []);
     this.prevClusters = new Map(o.previousClusters ?? []);

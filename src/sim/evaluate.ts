@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { Account, UsageEvent, ValidationError, Watchlist, type AccountVerdict, type IpIntel } from '../core/index.js';
 import { wardenAnalyzer } from '../detection/index.js';
 import { readVerdictAccounts } from './verdicts-reader.js';
-import { baselines, type NamedAnalyzer } from './baselines.js';
+import { baselines, median, type NamedAnalyzer } from './baselines.js';
 import { readJsonl, type ReadIssue } from './jsonl.js';
 import type { Scenario } from './scenario.js';
 import { score, SimTruth, type ScoreReport } from './score.js';
@@ -231,12 +231,12 @@ export function formatTargetSummary(report: EvalReport, analyzer: string): strin
       s.minRecall = Math.min(s.minRecall, c.recall);
       if (c.recall >= 0.95) s.recall95++;
       const { first, p90, p90_bound: bound } = c.time_to_detect;
-      if (first?.share !== null && first?.share !== undefined && first.share <= 0.02) s.first2++;
-      if (p90?.share !== null && p90?.share !== undefined) {
+      if ((first?.share ?? Infinity) <= 0.02) s.first2++;
+      if (typeof p90?.share === 'number') {
         s.p90Shares.push(p90.share);
         if (p90.share <= 0.1) s.p90in10++;
       }
-      if (bound?.share !== null && bound?.share !== undefined && bound.share > 0.1) s.boundOver10++;
+      if ((bound?.share ?? -Infinity) > 0.1) s.boundOver10++;
       camps.set(g, s);
     }
     for (const [g, b] of Object.entries(res.report.populations)) {
@@ -249,15 +249,10 @@ export function formatTargetSummary(report: EvalReport, analyzer: string): strin
       pops.set(g, s);
     }
   }
-  const median = (xs: number[]): number | null => {
-    if (xs.length === 0) return null;
-    const v = [...xs].sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-  };
   const share = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
   const camp = [['campaign', 'worlds', 'accts', 'caught', 'min', 'recall≥95%', 'first≤2%', '90%≤10%', '90% median', '90% impossible by 10%']];
   for (const [g, s] of camps) {
-    camp.push([g, String(s.worlds), String(s.accounts), share(s.caught / s.accounts), share(s.minRecall), `${s.recall95}/${s.worlds}`, `${s.first2}/${s.worlds}`, `${s.p90in10}/${s.worlds}`, share(median(s.p90Shares)), `${s.boundOver10}/${s.worlds}`]);
+    camp.push([g, String(s.worlds), String(s.accounts), share(s.caught / s.accounts), share(s.minRecall), `${s.recall95}/${s.worlds}`, `${s.first2}/${s.worlds}`, `${s.p90in10}/${s.worlds}`, share(s.p90Shares.length > 0 ? median(s.p90Shares) : null), `${s.boundOver10}/${s.worlds}`]);
   }
   const ben = [['benign population', 'worlds', 'accts', 'FP', 'FP rate', 'worlds >0.1%', 'blocked']];
   // Benign rates are read against 0.1%: small ones get three decimals.

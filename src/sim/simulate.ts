@@ -166,13 +166,13 @@ async function writeWorld(
   const campaignAccounts: Record<string, number> = {};
   const campaignCreated: Record<string, number[]> = {};
   let i = 0;
-  for (const { account_id, line, truth } of world.accounts()) {
+  for (const { account_id, line, created, truth } of world.accounts()) {
     if (accOut.push(line)) await accOut.flush();
     if (truthOut.push(`${i ? ',' : ''}${JSON.stringify(account_id)}:${JSON.stringify(truth)}`)) await truthOut.flush();
     (groupStats[truth.group] ??= { accounts: 0, events: 0 }).accounts++;
     if (truth.malicious) {
       campaignAccounts[truth.group] = (campaignAccounts[truth.group] ?? 0) + 1;
-      (campaignCreated[truth.group] ??= []).push(Date.parse((JSON.parse(line) as { created_at: string }).created_at));
+      (campaignCreated[truth.group] ??= []).push(created);
     }
     if (++i % every === 0) progress({ phase: 'accounts', accounts: i, events: 0, fraction: 0 });
   }

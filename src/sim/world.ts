@@ -20,6 +20,8 @@ export interface WorldAccount {
   account_id: string;
   /** The accounts.jsonl line. */
   line: string;
+  /** Its `created_at`, in milliseconds. */
+  created: number;
   truth: TruthAccount;
 }
 
@@ -76,7 +78,7 @@ class AccountSpill {
       const len = this.lengths[i]!;
       if (buf.length < len) buf = Buffer.alloc(len * 2);
       readSync(this.fd, buf, 0, len, this.offsets[i]!);
-      yield { account_id: this.ids[i]!, line: buf.toString('utf8', 0, len), truth: this.truths[i]! };
+      yield { account_id: this.ids[i]!, line: buf.toString('utf8', 0, len), created: this.created[i]!, truth: this.truths[i]! };
     }
   }
   dispose(): void {
