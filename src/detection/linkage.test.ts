@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AttributeIndex, assignClusterIds, clusterIdOf, Communities, communities, emailDomainOf, FIELD_SPECS, FIELDS, linkFields, linkHolders, PairScorer, rarity, scorePairs, type Link, type LinkField } from './linkage.js';
+import { AttributeIndex, assignClusterIds, clusterIdOf, Communities, communities, emailDomainOf, FIELD_SPECS, FIELDS, linkFields, linkHolders, LOUVAIN_MAX_PASSES, PairScorer, rarity, scorePairs, type Link, type LinkField } from './linkage.js';
 
 describe('rarity weights', () => {
   it('weighs a value two accounts share above one thirty accounts share', () => {
@@ -122,6 +123,29 @@ describe('communities and ids', () => {
     expect(c.computed).toBe(1);
     expect(c.reused).toBe(2);
     expect(again).toEqual(communities(changed));
+  });
+
+  it('gives communities for a component on which Louvain never converges, instead of looping until the process aborts', () => {
+    const fixture = JSON.parse(readFileSync(new URL('./fixtures/louvain-stall.json', import.meta.url), 'utf8')) as { links: [number, number, number][] };
+    const id = (i: number) => `a${String(i).padStart(2, '0')}`;
+    const links = fixture.links.map(([a, b, weight]) => ({ a: id(a), b: id(b), weight, h0: 0, h1: 0 }));
+    const c = new Communities();
+    const groups = c.of(links);
+    expect(c.stalled).toBe(1);
+    // Every account of the component is in exactly one group of two or more.
+    const members = groups.flat().sort();
+    expect(members).toEqual(Array.from({ length: 23 }, (_, i) => id(i)));
+    expect(groups.every((g) => g.length >= 2)).toBe(true);
+    // The same links give the same groups.
+    expect(new Communities().of(links)).toEqual(groups);
+    expect(LOUVAIN_MAX_PASSES).toBeGreaterThan(100);
+  });
+
+  it('counts no stalled component where Louvain converges', () => {
+    const link = (a: string, b: string, weight: number) => ({ a, b, weight, h0: 0, h1: 0 });
+    const c = new Communities();
+    c.of([link('a1', 'a2', 1), link('a1', 'a3', 1), link('a2', 'a3', 1), link('a3', 'b1', 0.1), link('b1', 'b2', 1), link('b1', 'b3', 1), link('b2', 'b3', 1)]);
+    expect(c.stalled).toBe(0);
   });
 
   it('derives ids from sorted members and keeps the id of the previous cluster a new one overlaps most', () => {

@@ -508,16 +508,27 @@ const louvain = ((louvainModule as unknown as { default?: unknown }).default ?? 
   o: { getEdgeWeight: string; randomWalk: boolean; resolution?: number; rng: () => number },
 ) => Record<string, number>;
 
-/** Deterministic pseudo-random numbers for Louvain (same graph → same communities). */
-function seededRng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
+/**
+ * Passes of Louvain's local moving (over all its levels) after which a run is taken not to
+ * converge. Round-off in the modularity gains can make a node move back and forth between two
+ * communities forever (seen on a 23-account component at resolution 0.1; networkx fixed the
+ * same class of loop in 2026): the library has no limit of its own, and its list of moves per
+ * pass grows until V8 aborts the process. A component converges in a few dozen passes.
+ */
+export const LOUVAIN_MAX_PASSES = 2_000;
+
+class LouvainStalled extends Error {}
+
+/**
+ * The "random" start of each pass for graphology's Louvain, which draws one per pass when
+ * `randomWalk` is on: always `start` (0: the first node, the same order as `randomWalk: false`),
+ * so the passes can be counted and a run that does not converge stopped.
+ */
+function passCounter(start: number): () => number {
+  let passes = 0;
   return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
+    if (++passes > LOUVAIN_MAX_PASSES) throw new LouvainStalled();
+    return start;
   };
 }
 
@@ -543,6 +554,8 @@ export class Communities {
   /** Components whose communities the last call took from the previous one, and those it computed. */
   reused = 0;
   computed = 0;
+  /** Components of the last call on which Louvain did not converge from its first node (see `LOUVAIN_MAX_PASSES`). */
+  stalled = 0;
 
   of(links: readonly Link[]): string[][] {
     const components = connectedComponents(links);
@@ -550,6 +563,7 @@ export class Communities {
     const out: string[][] = [];
     this.reused = 0;
     this.computed = 0;
+    this.stalled = 0;
     for (const comp of components) {
       // Links are sorted by (a, b), so a component's first link starts at its smallest member.
       const key = comp[0]!.a;
@@ -559,7 +573,9 @@ export class Communities {
         groups = prev.groups;
         this.reused++;
       } else {
-        groups = comp.length === 1 ? [[comp[0]!.a, comp[0]!.b]] : louvainGroups(comp);
+        const run = comp.length === 1 ? { groups: [[comp[0]!.a, comp[0]!.b]], stalled: false } : louvainGroups(comp);
+        groups = run.groups;
+        if (run.stalled) this.stalled++;
         this.computed++;
       }
       memo.set(key, { links: comp, groups });
@@ -642,8 +658,8 @@ function connectedComponents(links: readonly Link[]): Link[][] {
  */
 export const LOUVAIN_RESOLUTION = 0.1;
 
-/** Louvain over one connected component's links (seeded by its size: the same links give the same groups). */
-function louvainGroups(links: readonly Link[]): string[][] {
+/** Louvain over one connected component's links (the same links give the same groups), and whether its first run stalled. */
+function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: boolean } {
   const g = new UndirectedGraph({ allowSelfLoops: false });
   // Nodes first, in the order the links first name them (the order merging them edge by edge
   // gives, so Louvain walks the same graph): a quarter less time than a merge per edge end.
@@ -654,17 +670,36 @@ function louvainGroups(links: readonly Link[]): string[][] {
   }
   for (const n of nodes) g.addNode(n);
   for (const l of links) g.addUndirectedEdge(l.a, l.b, { weight: l.weight });
-  const part = louvain(g, { getEdgeWeight: 'weight', randomWalk: false, resolution: LOUVAIN_RESOLUTION, rng: seededRng(hash32(String(links.length))) });
+  const { part, stalled } = louvainOrFallback(g);
   const byComm = new Map<number, string[]>();
   for (const [node, c] of Object.entries(part)) {
     let l = byComm.get(c);
     if (!l) byComm.set(c, (l = []));
     l.push(node);
   }
-  return [...byComm.values()]
+  const groups = [...byComm.values()]
     .filter((m) => m.length >= 2)
     .map((m) => m.sort())
     .sort((x, y) => (x[0]! < y[0]! ? -1 : 1));
+  return { groups, stalled };
+}
+
+/**
+ * Louvain's partition of one component, from its first node; if that run does not converge,
+ * from other starting nodes (a quarter, half and three quarters of the way through); and if
+ * none does, the component as one community (what a low resolution mostly gives anyway).
+ */
+function louvainOrFallback(g: UndirectedGraph): { part: Record<string, number>; stalled: boolean } {
+  for (const start of [0, 0.25, 0.5, 0.75]) {
+    try {
+      return { part: louvain(g, { getEdgeWeight: 'weight', randomWalk: true, resolution: LOUVAIN_RESOLUTION, rng: passCounter(start) }), stalled: start > 0 };
+    } catch (e) {
+      if (!(e instanceof LouvainStalled)) throw e;
+    }
+  }
+  const one: Record<string, number> = {};
+  g.forEachNode((n) => (one[n] = 0));
+  return { part: one, stalled: true };
 }
 
 /** Deterministic cluster id from sorted members. */
