@@ -4,7 +4,7 @@
  * capped frequency map. `toData` gives the plain form that `v8.serialize` checkpoints.
  */
 import { TASKS, type Account, type NetworkType, type PromptFeaturesV1, type UsageEvent } from '../core/index.js';
-import { cappedAdd, cappedBump, cappedCount, cappedFind, cappedFrom, cappedKey, cappedSize, distinctAdd, distinctHas, distinctIsSketch, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
+import { cappedAdd, cappedBump, cappedCount, cappedFind, cappedFrom, cappedKey, cappedSize, distinctAdd, distinctHas, distinctIsSketch, hash32, Interner, newCapped, newDistinct, type CappedCounts, type Distinct } from './sketches.js';
 
 export const NET = { hosting: 0, residential: 1, mobile: 2, education: 3, business: 4, unknown: 5, anonymizer: 6, entity: 7 } as const;
 export const TASK_INDEX = new Map<string, number>(TASKS.map((t, i) => [t, i]));
@@ -17,6 +17,8 @@ const OFF_SIM = OFF_TASK + TASKS.length;
 const C_SIZE = OFF_SIM + 2 * RECENT_SIM;
 const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
+/** A request through a shared exit this long after the previous one begins another visit. */
+const EXIT_VISIT_GAP = HOUR;
 /** The last user agent each account and key keeps: a few hundred distinct strings among millions of accounts. */
 const USER_AGENTS = new Interner(4096);
 
@@ -153,6 +155,17 @@ export interface AccountStateData {
   plainAway?: Distinct;
   /** Requests through shared residential exits (`EventFacts.sharedExit`; optional: older states lack it). */
   proxyExit?: number;
+  /**
+   * Which shared exits those were: the first one's address hash (0: none yet), how many distinct
+   * ones (counted to 2), visits to them (a request more than `EXIT_VISIT_GAP` after the previous
+   * one through a shared exit) and that previous request's time. A proxy pool rotates its exits;
+   * a person's own line that a pool also uses (a host's, a hotel's) is one address, visit after
+   * visit (optional: older states lack them).
+   */
+  exitAddr?: number;
+  exitAddrs?: number;
+  exitVisits?: number;
+  exitLastTs?: number;
   /** Requests in the current and previous hour (surge detection). */
   hourBucket: number;
   hourN: number;
@@ -173,9 +186,9 @@ export interface AccountStateData {
 }
 
 /** Scalar fields held as doubles (times, sums, tokens, and fields whose "none" is -1). */
-const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot'] as const;
+const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot', 'exitLastTs'] as const;
 /** Scalar fields held as 32-bit counts. */
-const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'hourN', 'maxHourN'] as const;
+const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'exitAddr', 'exitAddrs', 'exitVisits', 'hourN', 'maxHourN'] as const;
 type ScalarField = (typeof F64_FIELDS)[number] | (typeof U32_FIELDS)[number];
 /**
  * Each scalar's place in its list, by name (for the per-event update, which reads the slot in
@@ -193,6 +206,7 @@ const F_hourBucket = F64_FIELDS.indexOf('hourBucket');
 const F_lastAsn = F64_FIELDS.indexOf('lastAsn');
 const F_lastPrefixSlot = F64_FIELDS.indexOf('lastPrefixSlot');
 const F_lastTplSlot = F64_FIELDS.indexOf('lastTplSlot');
+const F_exitLastTs = F64_FIELDS.indexOf('exitLastTs');
 const U_n = U32_FIELDS.indexOf('n');
 const U_recentSimLen = U32_FIELDS.indexOf('recentSimLen');
 const U_recentSimPos = U32_FIELDS.indexOf('recentSimPos');
@@ -218,6 +232,9 @@ const U_restricted = U32_FIELDS.indexOf('restricted');
 const U_offCountry = U32_FIELDS.indexOf('offCountry');
 const U_plainHome = U32_FIELDS.indexOf('plainHome');
 const U_proxyExit = U32_FIELDS.indexOf('proxyExit');
+const U_exitAddr = U32_FIELDS.indexOf('exitAddr');
+const U_exitAddrs = U32_FIELDS.indexOf('exitAddrs');
+const U_exitVisits = U32_FIELDS.indexOf('exitVisits');
 const U_hourN = U32_FIELDS.indexOf('hourN');
 const U_maxHourN = U32_FIELDS.indexOf('maxHourN');
 
@@ -550,7 +567,16 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
       else if (!x.sharedExit) U[w + U_plainHome]!++;
     }
   }
-  if (x.sharedExit) U[w + U_proxyExit]!++;
+  if (x.sharedExit) {
+    U[w + U_proxyExit]!++;
+    const h = (hash32(ev.ip!) | 1) >>> 0;
+    if (U[w + U_exitAddr] === 0) {
+      U[w + U_exitAddr] = h;
+      U[w + U_exitAddrs] = 1;
+    } else if (h !== U[w + U_exitAddr]) U[w + U_exitAddrs] = 2;
+    if (U[w + U_exitVisits] === 0 || t - F[d + F_exitLastTs]! > EXIT_VISIT_GAP) U[w + U_exitVisits]!++;
+    F[d + F_exitLastTs] = t;
+  }
   if (x.restricted) U[w + U_restricted]!++;
   if (x.entityAsn) s.entityAsnUse = cappedAdd(s.entityAsnUse, x.entityAsn, 4);
   if (ev.user_agent && ev.user_agent !== s.lastUa) {

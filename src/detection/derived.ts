@@ -54,6 +54,9 @@ export interface Derived {
   plainAwayCountries: number;
   /** Share of requests through shared residential exits (addresses accounts of several declared countries use). */
   proxyExit: number;
+  /** Distinct shared exits those requests came through (counted to 2), and visits to them. */
+  exitAddrs: number;
+  exitVisits: number;
   /** Hours of the day with at least 2% of requests (0–24). */
   hoursCovered: number;
   hourEntropy: number;
@@ -147,6 +150,8 @@ export function derive(s: AccountState): Derived {
     plainHome: s.plainHome / n,
     plainAwayCountries: distinctCount(s.plainAway),
     proxyExit: s.proxyExit / n,
+    exitAddrs: s.exitAddrs,
+    exitVisits: s.exitVisits,
     hoursCovered: covered,
     hourEntropy: entropy(cc, H, 24),
     impliedOffset: offset,

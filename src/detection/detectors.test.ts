@@ -60,7 +60,8 @@ describe('hydra clusters (linkage)', () => {
   });
 
   it('flags a card-less proxy-service account whose rotating residential traffic carries benchmark and CoT sweeps', async () => {
-    const v = await run([account('solo', { signup_ip: ipOf('residential', 'US', 9000) })], proxyTraffic(['solo'], { distill: true, perAccount: 60, seed: 4 }));
+    // Campaign stock: signed up two days before its first request.
+    const v = await run([account('solo', { created_at: '2026-01-31T00:00:00Z', signup_ip: ipOf('residential', 'US', 9000) })], proxyTraffic(['solo'], { distill: true, perAccount: 60, seed: 4 }));
     const a = byId(v).get('solo')!;
     expect(flagged(a)).toBe(true);
     expect(a.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
@@ -158,10 +159,11 @@ describe('distillation', () => {
     expect(flagged(a)).toBe(false);
   });
 
-  it('keeps the discount for a declared evaluator sweeping on the four days after a release, and not for one that sweeps every day for eight days', async () => {
+  it('keeps the discount for a declared evaluator sweeping on the four days or the week after a release, and not for one that sweeps every day for eleven days', async () => {
     const days = (id: string, n: number): UsageEvent[] => sweeps(id, { perDay: 120, days: n, hours: [1, 11], ip: ipOf('hosting', 'US', 12) });
-    const m = byId(await run([evaluatorAccount('ev4'), evaluatorAccount('ev5')], [...days('ev4', 4), ...days('ev5', 8)].sort((a, b) => a.ts.localeCompare(b.ts))));
+    const m = byId(await run([evaluatorAccount('ev4'), evaluatorAccount('ev6'), evaluatorAccount('ev5')], [...days('ev4', 4), ...days('ev6', 7), ...days('ev5', 11)].sort((a, b) => a.ts.localeCompare(b.ts))));
     expect(flagged(m.get('ev4'))).toBe(false);
+    expect(flagged(m.get('ev6'))).toBe(false);
     expect(flagged(m.get('ev5'))).toBe(true);
     expect(m.get('ev5')!.labels).toContain('capability_probing');
   });
@@ -217,11 +219,24 @@ describe('benchmark sweeps through residential proxies: fresh stock and establis
     expect(a.reasons.map((r) => r.code)).not.toContain('benchmark_sweeps_via_residential_proxies');
   });
 
-  it('still steps up an established account at a sweep\'s volume (a dozen or more multiple-choice items)', async () => {
-    const v = await run([account('aged', { created_at: '2025-02-01T00:00:00Z', signup_ip: ipOf('residential', 'GB', 9500) })], smallProxyAccount('aged', { mcq: 14, cot: 14, chat: 12 }));
+  it('does not flag a heavy proxy customer of a year whose homework piled up 18 multiple-choice items; the same traffic from fresh stock steps up', async () => {
+    // 96 requests: 18 items (19%), 22 CoT prompts, 56 chats, as a heavy user's months of homework.
+    const homework = { mcq: 18, cot: 22, chat: 56 };
+    const aged = byId(await run([account('aged', { created_at: '2025-02-01T00:00:00Z', payment_fingerprint: 'pm_aged', signup_ip: ipOf('residential', 'GB', 9500) })], smallProxyAccount('aged', homework))).get('aged')!;
+    expect(flagged(aged)).toBe(false);
+    expect(aged.reasons.map((r) => r.code)).toContain('rotating_residential_proxy');
+    expect(aged.reasons.map((r) => r.code)).not.toContain('benchmark_sweeps_via_residential_proxies');
+    const stock = byId(await run([account('stock', { created_at: '2026-01-31T00:00:00Z', signup_ip: ipOf('residential', 'US', 9300) })], smallProxyAccount('stock', homework))).get('stock')!;
+    expect(stock.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
+    expect(flagged(stock)).toBe(true);
+  });
+
+  it('still steps up an established account at a sweep\'s volume (30 or more multiple-choice items)', async () => {
+    const v = await run([account('aged', { created_at: '2025-02-01T00:00:00Z', signup_ip: ipOf('residential', 'GB', 9500) })], smallProxyAccount('aged', { mcq: 32, cot: 24, chat: 24 }));
     const a = byId(v).get('aged')!;
     expect(flagged(a)).toBe(true);
     expect(a.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
+    expect(a.reasons.find((r) => r.code === 'benchmark_sweeps_via_residential_proxies')!.detail).toContain('(32)');
   });
 });
 
@@ -359,10 +374,13 @@ describe('region evasion', () => {
   it('does not count another region\'s language or a foreign card against a user who connects from home in the declared country half the time, and does when home is rare', async () => {
     // Half from a German home line: a resident who writes Chinese and pays with a Taiwanese card.
     const resident = account('dv1', { declared_country: 'DE', payment_fingerprint: 'pm_dv1', payment_country: 'TW' });
-    // One request in six from that home line (17%): the VPN is the rule, home the exception.
+    // One request in ten from that home line (10%): the VPN is the rule, home the exception.
     const rare = account('re9', { declared_country: 'DE', payment_fingerprint: 'pm_re9', payment_country: 'DE' });
-    const m = byId(await run([resident, rare], [...residentMixedLanguage('dv1', 2), ...residentMixedLanguage('re9', 6)].sort((a, b) => a.ts.localeCompare(b.ts))));
+    // One request in five from home (20%): a developer whose other requests go through a hosting range on an anonymizer list.
+    const dev = account('dv2', { declared_country: 'DE', payment_fingerprint: 'pm_dv2', payment_country: 'DE' });
+    const m = byId(await run([resident, rare, dev], [...residentMixedLanguage('dv1', 2), ...residentMixedLanguage('re9', 10), ...residentMixedLanguage('dv2', 5)].sort((a, b) => a.ts.localeCompare(b.ts))));
     expect(flagged(m.get('dv1'))).toBe(false);
+    expect(flagged(m.get('dv2'))).toBe(false);
     expect(flagged(m.get('re9'))).toBe(true);
     expect(m.get('re9')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('of prompts in zh');
   });
@@ -408,6 +426,64 @@ describe('region evasion', () => {
     expect(m.get('re8')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('residential proxy exits');
     expect(m.get('tr5')!.recommended_action).toBe('none');
     for (const u of users) expect(m.get(u.account_id)!.recommended_action).toBe('none');
+  });
+
+  it('does not read a shared exit as a proxy pool\'s when it is the account\'s one plain line, visit after visit, and does when the plain requests rotate across exits', async () => {
+    // Two residential addresses that accounts of three other declared countries use: the two
+    // accounts below make them exits. One stays at a place on one of them (a host's line that a
+    // pool also uses); the other's plain requests come through both, as a pool rotates them.
+    const exits = [ipOf('residential', 'US', 54), ipOf('residential', 'GB', 55)];
+    const users = ['US', 'GB', 'FR'].map((c, i) => account(`py${i}`, { declared_country: c, payment_fingerprint: `pm_py${i}`, payment_country: c }));
+    const shared = users.flatMap((u, i) => exits.map((ip, k) => event(u.account_id, T0 + i * HOUR + k * 60_000, { ip, prompt: PROMPTS.chat(i), turns: 3 })));
+    const stay = account('tr8', { declared_country: 'DE', payment_fingerprint: 'pm_tr8', payment_country: 'DE' });
+    const pool = account('re10', { declared_country: 'DE', payment_fingerprint: 'pm_re10', payment_country: 'DE' });
+    // Eight requests an hour apart through a VPN exit, but the third and the seventh (four hours apart: two visits).
+    const eight = (id: string, plain: (i: number) => string): UsageEvent[] =>
+      Array.from({ length: 8 }, (_, i) => event(id, T0 + 8 * HOUR + i * HOUR, { ip: i === 2 || i === 6 ? plain(i) : ipOf('vpn', 'NL', 1), prompt: PROMPTS.chat(i), turns: 3 }));
+    const m = byId(await run([...users, stay, pool], [...shared, ...eight('tr8', () => exits[0]!), ...eight('re10', (i) => exits[i === 2 ? 0 : 1]!)].sort((a, b) => a.ts.localeCompare(b.ts))));
+    expect(m.get('tr8')!.recommended_action).toBe('none');
+    expect(flagged(m.get('re10'))).toBe(true);
+    expect(m.get('re10')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('residential proxy exits');
+  });
+
+  it('does not count a foreign card against a business-verified company account that signed up through a VPN, and does against a person\'s account', async () => {
+    const at = new Date(T0 - HOUR).toISOString();
+    // A Hong Kong branch of a British company on its parent's card, signed up through a VPN exit, no traffic yet.
+    const branch = account('ob2', { declared_country: 'HK', org_id: 'org_harbor', verification: 'business', payment_fingerprint: 'pm_harbor', payment_country: 'GB', signup_ip: ipOf('vpn', 'NL', 87), created_at: at });
+    // The same record without the verified company: an evader's.
+    const person = account('re12', { declared_country: 'HK', verification: 'email', payment_fingerprint: 'pm_re12', payment_country: 'GB', signup_ip: ipOf('vpn', 'NL', 88), created_at: at });
+    const m = byId(await run([branch, person], [event('zz', T0, { ip: ipOf('residential', 'US', 89), prompt: PROMPTS.chat(0) })]));
+    expect(m.get('ob2')!.recommended_action).toBe('none');
+    expect(flagged(m.get('re12'))).toBe(true);
+    expect(m.get('re12')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('payment instrument from GB');
+  });
+
+  it('counts a user with one of three requests plainly from home in the declared country as a resident, whose Chinese prompts are no contradiction', async () => {
+    // A German developer: two Chinese prompts from its home line, one request through a hosting range an anonymizer list names.
+    const dev = account('dv3', { declared_country: 'DE', payment_fingerprint: 'pm_dv3', payment_country: 'DE' });
+    const evader = account('re13', { declared_country: 'DE', payment_fingerprint: 'pm_re13', payment_country: 'DE' });
+    const three = (id: string, home: string): UsageEvent[] => [
+      event(id, T0 + 10 * HOUR, { ip: home, prompt: PROMPTS.zhChat(0), turns: 2 }),
+      event(id, T0 + 10 * HOUR + 30_000, { ip: home, prompt: PROMPTS.zhChat(1), turns: 2 }),
+      event(id, T0 + 10 * HOUR + 60_000, { ip: ipOf('vpn', 'DE', 2), prompt: PROMPTS.chat(2), turns: 2 }),
+    ];
+    // The evader's plain line is its home abroad (Taiwan).
+    const m = byId(await run([dev, evader], [...three('dv3', ipOf('residential', 'DE', 62)), ...three('re13', ipOf('residential', 'TW', 63))]));
+    expect(m.get('dv3')!.recommended_action).toBe('none');
+    expect(flagged(m.get('re13'))).toBe(true);
+    expect(m.get('re13')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('mostly zh prompts');
+  });
+
+  it('reads another region\'s language from two prompts on, not from one', async () => {
+    const at = new Date(T0 - HOUR).toISOString();
+    const vpn = (id: string, k: number, zh: boolean): UsageEvent => event(id, T0 + (2 + k) * HOUR, { ip: ipOf('vpn', 'NL', 1), prompt: zh ? PROMPTS.zhChat(k) : PROMPTS.chat(k), turns: 3 });
+    // Both signed up through a VPN exit: one quoted a Chinese sentence once in two requests, the other wrote two of three prompts in Chinese.
+    const once = account('vu5', { declared_country: 'US', payment_fingerprint: 'pm_vu5', payment_country: 'US', signup_ip: ipOf('vpn', 'NL', 85), created_at: at });
+    const twice = account('re11', { declared_country: 'US', payment_fingerprint: 'pm_re11', payment_country: 'US', signup_ip: ipOf('vpn', 'NL', 86), created_at: at });
+    const m = byId(await run([once, twice], [vpn('vu5', 0, true), vpn('vu5', 1, false), vpn('re11', 0, true), vpn('re11', 1, true), vpn('re11', 2, false)]));
+    expect(m.get('vu5')!.recommended_action).toBe('none');
+    expect(flagged(m.get('re11'))).toBe(true);
+    expect(m.get('re11')!.reasons.find((r) => r.code === 'anonymized_with_contradictions')?.detail).toContain('mostly zh prompts');
   });
 
   it('steps up an account that signed up from a home network abroad and pays with a card from there, and not an office abroad or a user who comes home', async () => {
