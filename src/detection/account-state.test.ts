@@ -70,4 +70,50 @@ describe('account state', () => {
     expect(back.n).toBe(13);
     expect(s.n).toBe(12);
   });
+
+  it('counts shared exits: the first one\'s address, a second distinct one, and visits more than an hour apart', () => {
+    const s = newAccountState('acc');
+    const through = (t: number, ip: string): EventFacts => ({ ...facts(t, ip, oneOff(0)), sharedExit: true });
+    // Three requests a minute apart through one exit: one visit. Out of order by a minute: still one.
+    updateAccount(s, through(T0, '198.51.0.7'), 'FR');
+    updateAccount(s, through(T0 + 2 * 60_000, '198.51.0.7'), 'FR');
+    updateAccount(s, through(T0 + 60_000, '198.51.0.7'), 'FR');
+    expect(s.proxyExit).toBe(3);
+    expect(s.exitAddrs).toBe(1);
+    expect(s.exitVisits).toBe(1);
+    expect(s.exitAddr).not.toBe(0);
+    // Two hours later, the same exit: a second visit; then another exit: two addresses.
+    updateAccount(s, through(T0 + 2 * HOUR, '198.51.0.7'), 'FR');
+    expect(s.exitVisits).toBe(2);
+    expect(s.exitAddrs).toBe(1);
+    // A late event (from 90 minutes before) does not move the last visit back: 45 minutes after
+    // the second visit is still the second visit.
+    updateAccount(s, through(T0 + 30 * 60_000, '198.51.0.7'), 'FR');
+    updateAccount(s, through(T0 + 2 * HOUR + 45 * 60_000, '198.51.0.7'), 'FR');
+    expect(s.exitVisits).toBe(2);
+    updateAccount(s, through(T0 + 2 * HOUR + 46 * 60_000, '198.51.1.9'), 'FR');
+    expect(s.exitAddrs).toBe(2);
+    expect(s.exitVisits).toBe(2);
+    // A plain request is no exit.
+    updateAccount(s, facts(T0 + 5 * HOUR, '198.51.2.1', oneOff(1)), 'FR');
+    expect(s.proxyExit).toBe(7);
+    expect(s.exitVisits).toBe(2);
+    // Saved and restored, the exit fields come back.
+    const back = fromData(structuredClone(toData(s)));
+    expect([back.exitAddr, back.exitAddrs, back.exitVisits, back.exitLastTs]).toEqual([s.exitAddr, s.exitAddrs, s.exitVisits, s.exitLastTs]);
+  });
+
+  it('restores a state saved before exits were told apart as one that rotated them', () => {
+    const s = newAccountState('acc');
+    updateAccount(s, { ...facts(T0, '198.51.0.7', oneOff(0)), sharedExit: true }, 'FR');
+    const d = toData(s) as unknown as Record<string, unknown>;
+    for (const k of ['exitAddr', 'exitAddrs', 'exitVisits', 'exitLastTs']) delete d[k];
+    const back = fromData(d as unknown as ReturnType<typeof toData>);
+    expect(back.proxyExit).toBe(1);
+    expect(back.exitAddrs).toBe(2);
+    // One with no shared exit stays at none.
+    const plain = toData(newAccountState('b')) as unknown as Record<string, unknown>;
+    delete plain.exitAddrs;
+    expect(fromData(plain as unknown as ReturnType<typeof toData>).exitAddrs).toBe(0);
+  });
 });

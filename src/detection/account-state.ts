@@ -418,6 +418,9 @@ export function fromData(d: AccountStateData): AccountState {
     if (typeof v === 'number') s[k] = v;
   }
   for (let i = 0; i < C_SIZE; i++) s.u[s.co + i] = d.c[i] ?? 0;
+  // A state saved before shared exits were told apart: which exits its requests used is unknown,
+  // so it is taken to have rotated (as every shared exit was read before), never as a line of its own.
+  if (typeof d.exitAddrs !== 'number' && s.proxyExit > 0) s.exitAddrs = 2;
   s.ips = d.ips;
   s.prefixes = d.prefixes;
   s.asns = d.asns;
@@ -575,7 +578,8 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
       U[w + U_exitAddrs] = 1;
     } else if (h !== U[w + U_exitAddr]) U[w + U_exitAddrs] = 2;
     if (U[w + U_exitVisits] === 0 || t - F[d + F_exitLastTs]! > EXIT_VISIT_GAP) U[w + U_exitVisits]!++;
-    F[d + F_exitLastTs] = t;
+    // A late event does not move the last visit back (and so make the next request a visit).
+    F[d + F_exitLastTs] = Math.max(F[d + F_exitLastTs]!, t);
   }
   if (x.restricted) U[w + U_restricted]!++;
   if (x.entityAsn) s.entityAsnUse = cappedAdd(s.entityAsnUse, x.entityAsn, 4);

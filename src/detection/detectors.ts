@@ -253,9 +253,11 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   // Plain connections from the declared country (no anonymizer, no shared proxy exit) place the
   // account where it says it is: an evader's plain connections are its home abroad or proxy
   // exits, never a line of its own in the country it declares. From 15% of three or more
-  // requests (one in seven: a developer whose CI runs in a hosting range an anonymizer list
+  // requests (one in six or more: a developer whose CI runs in a hosting range an anonymizer list
   // names, a VPN user at home now and then), a resident who writes another region's language or
-  // pays with a card from abroad is not evading, so neither counts as a contradiction then.
+  // pays with a card from abroad is not evading, so neither counts as a contradiction then. A
+  // plain request is any that no list calls anonymized and no four countries share: an evader
+  // with a static proxy or a server of its own in the declared country passes as a resident.
   const resident = !!d && ctx.hasNetworks && d.n >= REGION_MIN_REQUESTS && d.plainHome >= 0.15;
   const tz = COUNTRY_TZ[declared];
   if (d && tz !== undefined && d.n >= 10 && tzDistance(tz, d.impliedOffset) >= 5) {
@@ -296,7 +298,8 @@ export function regionSignals(a: Account | undefined, d: Derived | null, ctx: De
   }
   // A pool rotates its exits: an evader's next session comes from another one. One shared
   // address, visit after visit, is a line of the account's own (its home, a host's or a hotel's)
-  // that a proxy pool also exits from, and says nothing of where the account is.
+  // that a proxy pool also exits from, and says nothing of where the account is. A sticky proxy
+  // session that keeps one exit for hours looks the same.
   const ownLine = !!d && d.exitAddrs === 1 && d.exitVisits >= 2;
   // A traveller or a privacy-minded user still connects from home without the VPN now and
   // then; an evader's only plain connections are proxy exits in other countries.

@@ -509,25 +509,27 @@ const louvain = ((louvainModule as unknown as { default?: unknown }).default ?? 
 ) => Record<string, number>;
 
 /**
- * Passes of Louvain's local moving (over all its levels) after which a run is taken not to
- * converge. Round-off in the modularity gains can make a node move back and forth between two
- * communities forever (seen on a 23-account component at resolution 0.1; networkx fixed the
- * same class of loop in 2026): the library has no limit of its own, and its list of moves per
- * pass grows until V8 aborts the process. A component converges in a few dozen passes.
+ * Levels of Louvain (one local-moving phase each, then the graph is aggregated) after which a run
+ * is taken not to converge. Round-off in the modularity gains can make the run go on making a
+ * move at every level for ever (seen on a 23-account component at resolution 0.1; networkx fixed
+ * the same class of loop in 2026): the library has no limit of its own, and its list of moves per
+ * level grows until V8 aborts the process. A component converges in a handful of levels. A loop
+ * inside one level's local moving (a queue that never empties) is not caught by this: the
+ * library offers no hook there, and none has been seen.
  */
-export const LOUVAIN_MAX_PASSES = 2_000;
+export const LOUVAIN_MAX_LEVELS = 2_000;
 
 class LouvainStalled extends Error {}
 
 /**
- * The "random" start of each pass for graphology's Louvain, which draws one per pass when
- * `randomWalk` is on: always `start` (0: the first node, the same order as `randomWalk: false`),
- * so the passes can be counted and a run that does not converge stopped.
+ * The "random" start of each level's traversal for graphology's Louvain, which draws one per
+ * level when `randomWalk` is on: always `start` (0: the first node, the same order as
+ * `randomWalk: false`), so the levels can be counted and a run that does not converge stopped.
  */
-function passCounter(start: number): () => number {
-  let passes = 0;
+function levelCounter(start: number): () => number {
+  let levels = 0;
   return () => {
-    if (++passes > LOUVAIN_MAX_PASSES) throw new LouvainStalled();
+    if (++levels > LOUVAIN_MAX_LEVELS) throw new LouvainStalled();
     return start;
   };
 }
@@ -554,8 +556,12 @@ export class Communities {
   /** Components whose communities the last call took from the previous one, and those it computed. */
   reused = 0;
   computed = 0;
-  /** Components of the last call on which Louvain did not converge from its first node (see `LOUVAIN_MAX_PASSES`). */
+  /**
+   * Components of the last call on which Louvain did not converge from its first node (see
+   * `LOUVAIN_MAX_LEVELS`), and those of them on which no start converged (one community each).
+   */
   stalled = 0;
+  fallbacks = 0;
 
   of(links: readonly Link[]): string[][] {
     const components = connectedComponents(links);
@@ -564,6 +570,7 @@ export class Communities {
     this.reused = 0;
     this.computed = 0;
     this.stalled = 0;
+    this.fallbacks = 0;
     for (const comp of components) {
       // Links are sorted by (a, b), so a component's first link starts at its smallest member.
       const key = comp[0]!.a;
@@ -573,9 +580,10 @@ export class Communities {
         groups = prev.groups;
         this.reused++;
       } else {
-        const run = comp.length === 1 ? { groups: [[comp[0]!.a, comp[0]!.b]], stalled: false } : louvainGroups(comp);
+        const run = comp.length === 1 ? { groups: [[comp[0]!.a, comp[0]!.b]], stalled: false, fallback: false } : louvainGroups(comp);
         groups = run.groups;
         if (run.stalled) this.stalled++;
+        if (run.fallback) this.fallbacks++;
         this.computed++;
       }
       memo.set(key, { links: comp, groups });
@@ -658,8 +666,8 @@ function connectedComponents(links: readonly Link[]): Link[][] {
  */
 export const LOUVAIN_RESOLUTION = 0.1;
 
-/** Louvain over one connected component's links (the same links give the same groups), and whether its first run stalled. */
-function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: boolean } {
+/** Louvain over one connected component's links (the same links give the same groups), whether its first run stalled and whether every run did. */
+function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: boolean; fallback: boolean } {
   const g = new UndirectedGraph({ allowSelfLoops: false });
   // Nodes first, in the order the links first name them (the order merging them edge by edge
   // gives, so Louvain walks the same graph): a quarter less time than a merge per edge end.
@@ -670,7 +678,7 @@ function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: b
   }
   for (const n of nodes) g.addNode(n);
   for (const l of links) g.addUndirectedEdge(l.a, l.b, { weight: l.weight });
-  const { part, stalled } = louvainOrFallback(g);
+  const { part, stalled, fallback } = louvainOrFallback(g);
   const byComm = new Map<number, string[]>();
   for (const [node, c] of Object.entries(part)) {
     let l = byComm.get(c);
@@ -681,7 +689,7 @@ function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: b
     .filter((m) => m.length >= 2)
     .map((m) => m.sort())
     .sort((x, y) => (x[0]! < y[0]! ? -1 : 1));
-  return { groups, stalled };
+  return { groups, stalled, fallback };
 }
 
 /**
@@ -689,17 +697,17 @@ function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: b
  * from other starting nodes (a quarter, half and three quarters of the way through); and if
  * none does, the component as one community (what a low resolution mostly gives anyway).
  */
-function louvainOrFallback(g: UndirectedGraph): { part: Record<string, number>; stalled: boolean } {
+function louvainOrFallback(g: UndirectedGraph): { part: Record<string, number>; stalled: boolean; fallback: boolean } {
   for (const start of [0, 0.25, 0.5, 0.75]) {
     try {
-      return { part: louvain(g, { getEdgeWeight: 'weight', randomWalk: true, resolution: LOUVAIN_RESOLUTION, rng: passCounter(start) }), stalled: start > 0 };
+      return { part: louvain(g, { getEdgeWeight: 'weight', randomWalk: true, resolution: LOUVAIN_RESOLUTION, rng: levelCounter(start) }), stalled: start > 0, fallback: false };
     } catch (e) {
       if (!(e instanceof LouvainStalled)) throw e;
     }
   }
   const one: Record<string, number> = {};
   g.forEachNode((n) => (one[n] = 0));
-  return { part: one, stalled: true };
+  return { part: one, stalled: true, fallback: true };
 }
 
 /** Deterministic cluster id from sorted members. */
