@@ -1108,6 +1108,9 @@ export class DetectionEngine {
     if (this.eventCount > 0 && this.contentEvents === 0) out.push('distillation (no prompt features or text in events)');
     if (!this.o.intel) out.push('network types (no IP intelligence: residential-proxy and anonymizer signals off)');
     if (!this.o.watchlist || this.o.watchlist.entities.length === 0) out.push('attribution (no watchlist)');
+    // The last rebuild's communities, which the clusters in the verdicts are.
+    const { stalled, fallbacks } = this.communities;
+    if (stalled > 0) out.push(`linkage (Louvain did not converge on ${stalled} link component(s): ${stalled - fallbacks} split from another starting account, ${fallbacks} kept whole as one cluster)`);
     return out;
   }
 }

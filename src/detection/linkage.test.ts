@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DetectionEngine } from './engine.js';
 import { AttributeIndex, assignClusterIds, clusterIdOf, Communities, communities, emailDomainOf, FIELD_SPECS, FIELDS, linkFields, linkHolders, LOUVAIN_MAX_LEVELS, PairScorer, rarity, scorePairs, type Link, type LinkField } from './linkage.js';
 
 describe('rarity weights', () => {
@@ -138,8 +139,15 @@ describe('communities and ids', () => {
     const members = groups.flat().sort();
     expect(members).toEqual(Array.from({ length: 23 }, (_, i) => id(i)));
     expect(groups.every((g) => g.length >= 2)).toBe(true);
-    // The same links give the same groups.
+    // The same links give the same groups, and a call that reuses them still counts the stall.
     expect(new Communities().of(links)).toEqual(groups);
+    expect(c.of(links)).toEqual(groups);
+    expect([c.reused, c.computed, c.stalled, c.fallbacks]).toEqual([1, 0, 1, 0]);
+    // The engine reports it beside the other degraded detectors (its last rebuild's communities).
+    const engine = new DetectionEngine({ autoEvaluate: false });
+    expect(engine.degradedDetectors().join('; ')).not.toMatch(/linkage/);
+    (engine as unknown as { communities: Communities }).communities.of(links);
+    expect(engine.degradedDetectors().join('; ')).toMatch(/linkage \(Louvain did not converge on 1 link component\(s\): 1 split from another starting account, 0 kept whole/);
     expect(LOUVAIN_MAX_LEVELS).toBeGreaterThan(100);
   });
 

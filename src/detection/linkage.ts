@@ -538,6 +538,8 @@ function levelCounter(start: number): () => number {
 interface ComponentMemo {
   links: readonly Link[];
   groups: string[][];
+  stalled: boolean;
+  fallback: boolean;
 }
 
 /**
@@ -557,8 +559,9 @@ export class Communities {
   reused = 0;
   computed = 0;
   /**
-   * Components of the last call on which Louvain did not converge from its first node (see
-   * `LOUVAIN_MAX_LEVELS`), and those of them on which no start converged (one community each).
+   * Components of the last call (computed or reused) on which Louvain did not converge from its
+   * first node (see `LOUVAIN_MAX_LEVELS`), and those of them on which no start converged (one
+   * community each).
    */
   stalled = 0;
   fallbacks = 0;
@@ -575,19 +578,18 @@ export class Communities {
       // Links are sorted by (a, b), so a component's first link starts at its smallest member.
       const key = comp[0]!.a;
       const prev = this.memo.get(key);
-      let groups: string[][];
+      let run: ComponentMemo;
       if (prev && sameLinks(prev.links, comp)) {
-        groups = prev.groups;
+        run = prev;
         this.reused++;
       } else {
-        const run = comp.length === 1 ? { groups: [[comp[0]!.a, comp[0]!.b]], stalled: false, fallback: false } : louvainGroups(comp);
-        groups = run.groups;
-        if (run.stalled) this.stalled++;
-        if (run.fallback) this.fallbacks++;
+        run = { links: comp, ...(comp.length === 1 ? { groups: [[comp[0]!.a, comp[0]!.b]], stalled: false, fallback: false } : louvainGroups(comp)) };
         this.computed++;
       }
-      memo.set(key, { links: comp, groups });
-      for (const g of groups) out.push(g);
+      if (run.stalled) this.stalled++;
+      if (run.fallback) this.fallbacks++;
+      memo.set(key, run);
+      for (const g of run.groups) out.push(g);
     }
     this.memo = memo;
     return out;
