@@ -112,6 +112,16 @@ function sweeps(id: string, opts: { perDay: number; days: number; hours: [number
 }
 
 describe('distillation', () => {
+  it('reads output harvesting from 30 requests on: a small account\'s long answers are no harvest', async () => {
+    // Single-turn chats with answers four times as long as the prompts, from a home line.
+    const chats = (id: string, n: number): UsageEvent[] =>
+      Array.from({ length: n }, (_, i) => event(id, T0 + i * 3 * HOUR, { ip: ipOf('residential', 'US', 90), prompt: PROMPTS.chat(i), turns: 1, input_tokens: 200, output_tokens: 800 }));
+    const m = byId(await run([account('oh1'), account('oh2')], [...chats('oh1', 24), ...chats('oh2', 30)].sort((a, b) => a.ts.localeCompare(b.ts))));
+    expect(m.get('oh1')!.reasons.map((r) => r.code)).not.toContain('output_harvesting');
+    expect(m.get('oh2')!.reasons.map((r) => r.code)).toContain('output_harvesting');
+    expect(flagged(m.get('oh1'))).toBe(false);
+  });
+
   it('flags round-the-clock single-turn CoT and benchmark sweeps with long outputs', async () => {
     const v = await run([account('d1', { org_id: 'o1', org_name: 'Quiet Labs', declared_use: 'research', payment_fingerprint: 'pm_d1' })], sweeps('d1', { perDay: 150, days: 3, hours: [0, 24], ip: ipOf('hosting', 'US', 5) }));
     const a = byId(v).get('d1')!;

@@ -116,7 +116,9 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       weight: evaluator && d.hoursCovered < 14 ? w * 0.3 : w,
     });
   }
-  if (d.outIn >= 1.7 && d.n >= 20 && d.shallow >= 0.4) {
+  // From 30 requests: over 20 to 29, a proxy customer's CoT questions (long answers to short
+  // prompts) reached the ratio by chance in two of 120 training worlds, no campaign account did.
+  if (d.outIn >= 1.7 && d.n >= 30 && d.shallow >= 0.4) {
     out.push({
       detector: 'distillation',
       label: 'distillation',
