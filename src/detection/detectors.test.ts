@@ -283,6 +283,17 @@ describe('resellers', () => {
 });
 
 describe('region evasion', () => {
+  /**
+   * Accounts `${prefix}0…` declaring each of `countries` (with a card from there), each sending one
+   * plain request from each of `ips`, an hour apart by account and a minute by address: they make
+   * a residential address a shared exit once a fourth declared country connects from it.
+   */
+  function sharedBy(prefix: string, countries: string[], ips: string[]): { accounts: Account[]; events: UsageEvent[] } {
+    const accounts = countries.map((c, i) => account(`${prefix}${i}`, { declared_country: c, payment_fingerprint: `pm_${prefix}${i}`, payment_country: c }));
+    const events = accounts.flatMap((u, i) => ips.map((ip, k) => event(u.account_id, T0 + i * HOUR + k * 60_000, { ip, prompt: PROMPTS.chat(i), turns: 3 })));
+    return { accounts, events };
+  }
+
   it('flags VPN traffic whose language and payment country contradict the declared country', async () => {
     const acc = account('re1', { declared_country: 'US', payment_fingerprint: 'pm_re1', payment_country: 'HK' });
     const events = Array.from({ length: 24 }, (_, i) => event('re1', T0 + i * 2 * HOUR, { ip: ipOf('vpn', i % 2 ? 'JP' : 'SG', i % 2), prompt: PROMPTS.zhChat(i), turns: 3 }));
@@ -414,16 +425,14 @@ describe('region evasion', () => {
   it('steps up a VPN account whose one plain connection is a residential exit that accounts of four countries share, and not a traveller on a home line abroad or a line three countries share', async () => {
     // A residential proxy exit: accounts declaring three countries connect from it, none of them through a VPN, and the evader makes four.
     const exit = ipOf('residential', 'US', 51);
-    const users = ['US', 'GB', 'FR'].map((c, i) => account(`px${i}`, { declared_country: c, payment_fingerprint: `pm_px${i}`, payment_country: c }));
-    const shared = users.map((u, i) => event(u.account_id, T0 + i * HOUR, { ip: exit, prompt: PROMPTS.chat(i), turns: 3 }));
+    const { accounts: users, events: shared } = sharedBy('px', ['US', 'GB', 'FR'], [exit]);
     const evader = account('re8', { declared_country: 'DE', payment_fingerprint: 'pm_re8', payment_country: 'DE' });
     const traveller = account('tr5', { declared_country: 'DE', payment_fingerprint: 'pm_tr5', payment_country: 'DE' });
     const eight = (id: string, plain: string): UsageEvent[] =>
       Array.from({ length: 8 }, (_, i) => event(id, T0 + 8 * HOUR + i * HOUR, { ip: i === 3 ? plain : ipOf('vpn', 'NL', 1), prompt: PROMPTS.chat(i), turns: 3 }));
     // A home address that accounts of three declared countries use (this one's included) is not yet an exit.
     const near = ipOf('residential', 'US', 53);
-    const few = ['US', 'GB'].map((c, i) => account(`pn${i}`, { declared_country: c, payment_fingerprint: `pm_pn${i}`, payment_country: c }));
-    const fewShared = few.map((u, i) => event(u.account_id, T0 + i * HOUR, { ip: near, prompt: PROMPTS.chat(i), turns: 3 }));
+    const { accounts: few, events: fewShared } = sharedBy('pn', ['US', 'GB'], [near]);
     const third = account('re9', { declared_country: 'DE', payment_fingerprint: 'pm_re9', payment_country: 'DE' });
     const m = byId(
       await run(
@@ -443,8 +452,7 @@ describe('region evasion', () => {
     // accounts below make them exits. One stays at a place on one of them (a host's line that a
     // pool also uses); the other's plain requests come through both, as a pool rotates them.
     const exits = [ipOf('residential', 'US', 54), ipOf('residential', 'GB', 55)];
-    const users = ['US', 'GB', 'FR'].map((c, i) => account(`py${i}`, { declared_country: c, payment_fingerprint: `pm_py${i}`, payment_country: c }));
-    const shared = users.flatMap((u, i) => exits.map((ip, k) => event(u.account_id, T0 + i * HOUR + k * 60_000, { ip, prompt: PROMPTS.chat(i), turns: 3 })));
+    const { accounts: users, events: shared } = sharedBy('py', ['US', 'GB', 'FR'], exits);
     const stay = account('tr8', { declared_country: 'DE', payment_fingerprint: 'pm_tr8', payment_country: 'DE' });
     const pool = account('re10', { declared_country: 'DE', payment_fingerprint: 'pm_re10', payment_country: 'DE' });
     // Eight requests an hour apart through a VPN exit, but the third and the seventh (four hours apart: two visits).
@@ -552,8 +560,7 @@ describe('region evasion', () => {
   it('steps up an account that signed up through a VPN exit and whose one plain request is a residential exit that accounts of four countries share, and not one whose plain request is a home line abroad', async () => {
     const at = new Date(T0 - HOUR).toISOString();
     const exit = ipOf('residential', 'US', 81);
-    const users = ['US', 'GB', 'FR'].map((c, i) => account(`pq${i}`, { declared_country: c, payment_fingerprint: `pm_pq${i}`, payment_country: c }));
-    const shared = users.map((u, i) => event(u.account_id, T0 + i * HOUR, { ip: exit, prompt: PROMPTS.chat(i), turns: 3 }));
+    const { accounts: users, events: shared } = sharedBy('pq', ['US', 'GB', 'FR'], [exit]);
     const evader = account('rt3', { declared_country: 'DE', payment_fingerprint: 'pm_rt3', payment_country: 'DE', signup_ip: ipOf('vpn', 'SG', 82), created_at: at });
     const traveller = account('tr7', { declared_country: 'DE', payment_fingerprint: 'pm_tr7', payment_country: 'DE', signup_ip: ipOf('vpn', 'NL', 83), created_at: at });
     const two = (id: string, plain: string): UsageEvent[] => [
