@@ -122,6 +122,34 @@ describe('distillation', () => {
     expect(flagged(m.get('oh1'))).toBe(false);
   });
 
+  /**
+   * Sixty requests, `perDay` a day, from one hosting address: `mc` of them multiple-choice items,
+   * `cot` CoT prompts under a CoT system prompt, the rest four-turn chats.
+   */
+  function slowSweeps(id: string, perDay: number, mix: { mc: number; cot: number }): UsageEvent[] {
+    return Array.from({ length: 60 }, (_, i) => {
+      const roll = (i * 7919) % 100;
+      const content =
+        roll < 100 * mix.mc ? { prompt: PROMPTS.mcq(i) } : roll < 100 * (mix.mc + mix.cot) ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem } : { prompt: PROMPTS.varied(i), turns: 4 };
+      return event(id, T0 + Math.floor(i / perDay) * 24 * HOUR + (i % perDay) * 30 * 60_000, { ip: ipOf('hosting', 'US', 12), ...content });
+    });
+  }
+  const sustained = (a: AccountVerdict | undefined): boolean => (a?.reasons ?? []).some((r) => r.code === 'sustained_benchmark_sweeps');
+
+  it('steps up a sweep kept up at twenty requests a day: a quarter multiple-choice items, a third CoT, the rest chats', async () => {
+    const a = byId(await run([account('ss1', { org_id: 'o9', org_name: 'Slow Labs', declared_use: 'research', payment_fingerprint: 'pm_ss1' })], slowSweeps('ss1', 20, { mc: 0.25, cot: 0.35 }))).get('ss1')!;
+    expect(sustained(a)).toBe(true);
+    expect(flagged(a)).toBe(true);
+  });
+
+  it('does not read one from CoT questions with a tenth multiple-choice items, nor from a declared evaluator\'s harness', async () => {
+    const chats = byId(await run([account('ss2')], slowSweeps('ss2', 20, { mc: 0.1, cot: 0.5 }))).get('ss2')!;
+    expect(sustained(chats)).toBe(false);
+    const evaluator = account('ss3', { org_id: 'o10', org_name: 'Bench Metrics Inc', declared_use: 'evaluation', verification: 'business', payment_fingerprint: 'pm_ss3' });
+    const ev = byId(await run([evaluator], slowSweeps('ss3', 10, { mc: 0.5, cot: 0.5 }))).get('ss3')!;
+    expect(sustained(ev)).toBe(false);
+  });
+
   it('flags round-the-clock single-turn CoT and benchmark sweeps with long outputs', async () => {
     const v = await run([account('d1', { org_id: 'o1', org_name: 'Quiet Labs', declared_use: 'research', payment_fingerprint: 'pm_d1' })], sweeps('d1', { perDay: 150, days: 3, hours: [0, 24], ip: ipOf('hosting', 'US', 5) }));
     const a = byId(v).get('d1')!;

@@ -116,6 +116,20 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       weight: evaluator && d.hoursCovered < 14 ? w * 0.3 : w,
     });
   }
+  // A sweep kept up below the volume gates: from 40 requests, half or more single-turn, with
+  // distillation content and multiple-choice benchmark items in a share no person's questions
+  // reach (a proxy customer's CoT chats carry at most about a tenth, course homework is
+  // discounted above, a declared evaluator's harness is what it declared). A distiller's slower
+  // accounts, at 10 to 40 requests a day, otherwise wait a day or more at the step-up edge.
+  if (!evaluator && d.n >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
+    out.push({
+      detector: 'distillation',
+      label: 'capability_probing',
+      code: 'sustained_benchmark_sweeps',
+      detail: ctx.explain === false ? '' : `${pct(d.mc)} multiple-choice benchmark items and ${pct(d.cot)} chain-of-thought elicitation over ${d.n} requests, ${pct(d.shallow)} single-turn`,
+      weight: 0.3,
+    });
+  }
   // From 30 requests: over 20 to 29, a proxy customer's CoT questions (long answers to short
   // prompts) reached the ratio by chance in two of 120 training worlds, no campaign account did.
   if (d.outIn >= 1.7 && d.n >= 30 && d.shallow >= 0.4) {
@@ -141,6 +155,8 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   return out;
 }
 
+/** Requests from which a low-rate sweep's content counts on its own (`sustained_benchmark_sweeps`). */
+const SUSTAINED_SWEEP_REQUESTS = 40;
 /** An account first used within this many days of signup is fresh (a campaign's stock is). */
 const FRESH_ACCOUNT_DAYS = 21;
 /** Multiple-choice items through rotating residential proxies that make an established account's traffic a sweep. */
