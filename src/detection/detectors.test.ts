@@ -757,3 +757,17 @@ describe('attribution', () => {
     }
   });
 });
+
+describe('first_flagged_at', () => {
+  it('keeps the moment an account was first flagged online after later traffic lifts the flag', async () => {
+    // A morning of CoT and multiple-choice sweeps, then two weeks of ordinary multi-turn chats.
+    const sweeps = Array.from({ length: 40 }, (_, i) =>
+      event('lift', T0 + i * 60_000, i % 2 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.mcq(i) }),
+    );
+    const chats = Array.from({ length: 400 }, (_, i) => event('lift', T0 + 6 * HOUR + i * 50 * 60_000, { prompt: PROMPTS.varied(i), turns: 6 }));
+    const a = byId(await run([account('lift')], [...sweeps, ...chats])).get('lift')!;
+    expect(flagged(a)).toBe(false);
+    expect(a.first_flagged_at).toBeDefined();
+    expect(Date.parse(a.first_flagged_at!)).toBeLessThan(T0 + 6 * HOUR);
+  });
+});

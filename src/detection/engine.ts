@@ -927,7 +927,9 @@ export class DetectionEngine {
       cluster_id: a.cluster_id,
       attributed_entity: a.attributed_entity,
       recommended_action: a.action,
-      ...((a.action === 'step_up' || a.action === 'block') && first ? { first_flagged_at: first } : {}),
+      // When an online deployment would first have flagged it, even if its evidence has since
+      // weakened (interchange.md): a step-up a benign user met mid-stream is counted, not hidden.
+      ...(first ? { first_flagged_at: first } : {}),
       reasons: a.reasons,
       ...(a.end_user_ids ? { end_user_ids: a.end_user_ids } : {}),
     };

@@ -91,12 +91,12 @@ describe('formatTargetSummary', () => {
   const v = (id: string, action: AccountVerdict['recommended_action'], at?: string): AccountVerdict => ({ account_id: id, risk: 0.5, labels: [], recommended_action: action, reasons: [], ...(at ? { first_flagged_at: at } : {}) });
   const run = (name: string, accounts: AccountVerdict[]): EvalRun => ({ scenario: name, dir: '', accounts: 5, events: 100, results: [{ analyzer: 'warden', description: '', seconds: 1, report: score({ accounts }, truth) }] });
   // World a: all three flagged in hour 0 (1% of requests), a benign flag. World b: two of three,
-  // the first at hour 1 (1 request in: 1%), and a benign block.
+  // the first at hour 1 (1 request in: 1%), a benign block, and a benign flag lifted since.
   const report: EvalReport = {
     generated_at: '',
     runs: [
       run('a', [v('c1', 'block', '2026-01-01T00:00:00.000Z'), v('c2', 'step_up', '2026-01-01T01:00:00.000Z'), v('c3', 'step_up', '2026-01-01T01:00:00.000Z'), v('b1', 'step_up', '2026-01-01T01:00:00.000Z')]),
-      run('b', [v('c1', 'block', '2026-01-01T01:00:00.000Z'), v('c2', 'monitor'), v('c3', 'step_up', '2026-01-01T03:00:00.000Z'), v('b2', 'block', '2026-01-01T01:00:00.000Z')]),
+      run('b', [v('c1', 'block', '2026-01-01T01:00:00.000Z'), v('c2', 'monitor'), v('c3', 'step_up', '2026-01-01T03:00:00.000Z'), v('b2', 'block', '2026-01-01T01:00:00.000Z'), v('b1', 'monitor', '2026-01-01T02:00:00.000Z')]),
     ],
   };
   const text = formatTargetSummary(report, 'warden');
@@ -107,7 +107,8 @@ describe('formatTargetSummary', () => {
     // 90% ≤ 10% (world a: hour 1 = 1%; world b never reaches 90%), median, impossible by 10%.
     expect(hydra).toEqual(['campaign:hydra', '2', '6', '83.3%', '66.7%', '1/2', '2/2', '1/2', '1.0%', '0/2']);
     const dev = text.split('\n').find((l) => l.startsWith('benign:dev'))!.trim().split(/\s+/);
-    expect(dev).toEqual(['benign:dev', '2', '4', '2', '50.0%', '2/2', '1']);
+    // FP, rate, worlds over 0.1%, blocked; then flagged at any moment online (the lifted flag too).
+    expect(dev).toEqual(['benign:dev', '2', '4', '2', '50.0%', '2/2', '1', '3', '2/2']);
   });
 
   it('names the analyzer and skips runs without it', () => {

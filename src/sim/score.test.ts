@@ -55,6 +55,14 @@ describe('score', () => {
     expect(r.precision).toBeCloseTo(3 / 4);
   });
 
+  it('counts benign accounts flagged at some moment online, whose flag was later lifted, apart from false positives', () => {
+    const t: SimTruth = { accounts: { b1: truth.accounts.b1!, b2: truth.accounts.b2!, b3: truth.accounts.b2! } };
+    const s = score({ accounts: [v('b1', 'monitor', { first_flagged_at: '2026-01-01T01:00:00.000Z' }), v('b2', 'step_up'), v('b3', 'none')] }, t);
+    expect(s.populations['benign:dev']).toMatchObject({ accounts: 3, false_positives: 1, flagged_online: 2 });
+    expect(s.benign_flagged_online).toBe(2);
+    expect(s.false_positives).toBe(1);
+  });
+
   it('treats an account missing from the verdicts as none', () => {
     expect(r.missing_verdicts).toBe(1);
     expect(r.populations['benign:dev']!.fp_rate).toBe(0.5);

@@ -67,6 +67,11 @@ export interface BenignScore {
   false_positives: number;
   blocked: number;
   fp_rate: number;
+  /**
+   * Accounts flagged (step_up or block) at some moment online, whatever their final action: those
+   * with a `first_flagged_at`. At least `false_positives` for an analyzer that writes the field.
+   */
+  flagged_online: number;
   /** Non-null attributions on these null-entity accounts (each is an error). */
   attribution_errors: number;
   /** Accounts labelled reseller_customer_traffic in truth: the right action is monitor plus end-user ids. */
@@ -86,6 +91,8 @@ export interface ScoreReport {
   recall: number | null;
   false_positives: number;
   benign_blocked: number;
+  /** Benign accounts flagged at some moment online (see `BenignScore.flagged_online`). */
+  benign_flagged_online: number;
   attribution: {
     /** Malicious accounts with a truth entity that were attributed to it / such accounts. */
     accuracy: number | null;
@@ -151,6 +158,7 @@ export function score(verdicts: Pick<Verdicts, 'accounts'>, truthIn: Truth | Sim
     recall: null,
     false_positives: 0,
     benign_blocked: 0,
+    benign_flagged_online: 0,
     attribution: { accuracy: null, correct: 0, wrong_entity: 0, errors_on_null_entity: 0 },
     campaigns: {},
     populations: {},
@@ -203,11 +211,15 @@ export function score(verdicts: Pick<Verdicts, 'accounts'>, truthIn: Truth | Sim
       } else if (attributed !== null) c.attribution.wrong++;
     } else {
       report.benign++;
-      const b = (report.populations[t.group] ??= { accounts: 0, false_positives: 0, blocked: 0, fp_rate: 0, attribution_errors: 0 });
+      const b = (report.populations[t.group] ??= { accounts: 0, false_positives: 0, blocked: 0, fp_rate: 0, flagged_online: 0, attribution_errors: 0 });
       b.accounts++;
       if (caught) {
         b.false_positives++;
         report.false_positives++;
+      }
+      if (caught || v?.first_flagged_at) {
+        b.flagged_online++;
+        report.benign_flagged_online++;
       }
       if (action === 'block') {
         b.blocked++;
