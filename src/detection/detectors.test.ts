@@ -302,6 +302,31 @@ describe('resellers', () => {
     expect(a.end_user_ids).toEqual(['cu_0', 'cu_1', 'cu_2']);
   });
 
+  /** Six customers' sweeps first (seven requests each: too few to name any of them), then chats. */
+  function earlySweeps(declared: Account['declared_use']): { accounts: Account[]; events: UsageEvent[] } {
+    const events: UsageEvent[] = [];
+    for (let i = 0; i < 42; i++) {
+      const content = i % 2 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.mcq(i) };
+      events.push(event('r2', T0 + i * 2 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), end_user_id: `cu_${i % 6}`, endpoint: 'chat.completions', ...content }));
+    }
+    for (let i = 0; i < 200; i++) events.push(event('r2', T0 + 3 * HOUR + i * 20 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), end_user_id: `u_${i % 40}`, endpoint: 'chat.completions', prompt: PROMPTS.varied(i), turns: 3 }));
+    return { accounts: [account('r2', { org_id: 'or2', org_name: 'Relay Two Ltd', declared_use: declared, verification: 'business', declared_country: 'SG' })], events };
+  }
+
+  it('never flags a declared reseller, not even online before any customer of a sweep can be named', async () => {
+    const w = earlySweeps('reseller');
+    const a = byId(await run(w.accounts, w.events)).get('r2')!;
+    expect(a.first_flagged_at).toBeUndefined();
+    expect(flagged(a)).toBe(false);
+  });
+
+  it('flags the same early sweeps online from an account that did not declare reselling', async () => {
+    const w = earlySweeps('consumer');
+    const a = byId(await run(w.accounts, w.events)).get('r2')!;
+    expect(a.first_flagged_at).toBeDefined();
+    expect(Date.parse(a.first_flagged_at!)).toBeLessThan(T0 + 3 * HOUR);
+  });
+
   it('calls the same traffic an undeclared reseller when the account did not declare reselling', async () => {
     const w = resellerWorld('consumer');
     const a = byId(await run(w.accounts, w.events)).get('r1')!;

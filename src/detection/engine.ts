@@ -103,6 +103,8 @@ export interface Assessment {
 }
 
 const MAX_END_USERS_PER_ACCOUNT = 2000;
+/** Share of a declared reseller's requests carrying end-user ids from which its content signals are its customers'. */
+const RESELLER_END_USER_SHARE = 0.5;
 /** Values in a distinct counter while it is exact (a HyperLogLog counts as 64: it no longer tells). */
 const exactSize = (d: Distinct): number => (d === null ? 0 : typeof d === 'number' ? 1 : Array.isArray(d) ? d.length : 64);
 /** Network facts by packed number (`packNet`): shared, never mutated. */
@@ -628,11 +630,16 @@ export class DetectionEngine {
       });
     }
     // A declared reseller is never blocked for what its customers do: monitor and name them.
+    // That holds from its first requests: while no single end user has yet sent enough to be
+    // named, a declared reseller whose traffic mostly carries end-user ids is still its customers'
+    // traffic (a training world's reseller was blocked for a day on a campaign end user's first
+    // sweeps, until that user could be named).
+    const customers = a?.declared_use === 'reseller' && (endUserIds !== undefined || (st !== undefined && st.withEndUser >= RESELLER_END_USER_SHARE * st.n));
     let use = signals;
-    if (a?.declared_use === 'reseller' && endUserIds) use = signals.filter((s) => s.detector !== 'distillation' && s.detector !== 'reseller').concat(signals.filter((s) => s.label === 'reseller_customer_traffic'));
+    if (customers) use = signals.filter((s) => s.detector !== 'distillation' && s.detector !== 'reseller').concat(signals.filter((s) => s.label === 'reseller_customer_traffic'));
     let risk = combineSignals(use);
     let action = this.actionFor(risk, use);
-    if (a?.declared_use === 'reseller' && endUserIds && (cl?.risk ?? 0) < 0.5) {
+    if (customers && endUserIds && (cl?.risk ?? 0) < 0.5) {
       action = 'monitor';
       risk = Math.min(risk, 0.5);
     }
