@@ -150,6 +150,15 @@ describe('distillation', () => {
     expect(sustained(ev)).toBe(false);
   });
 
+  it('reads a sweep rate from two active days, or from 20 requests on the first', async () => {
+    const codes = async (id: string, events: UsageEvent[]): Promise<string[]> => byId(await run([account(id)], events)).get(id)!.reasons.map((r) => r.code);
+    // One evening's 18 single-turn CoT and multiple-choice questions: a session, not a rate.
+    expect(await codes('fd1', sweeps('fd1', { perDay: 18, days: 1, hours: [19, 21], ip: ipOf('hosting', 'US', 30) }))).not.toContain('shallow_sweeps');
+    // The same 18 again the next evening, or 22 in the one evening: a rate.
+    expect(await codes('fd2', sweeps('fd2', { perDay: 18, days: 2, hours: [19, 21], ip: ipOf('hosting', 'US', 31) }))).toContain('shallow_sweeps');
+    expect(await codes('fd3', sweeps('fd3', { perDay: 22, days: 1, hours: [19, 21], ip: ipOf('hosting', 'US', 32) }))).toContain('shallow_sweeps');
+  });
+
   it('flags round-the-clock single-turn CoT and benchmark sweeps with long outputs', async () => {
     const v = await run([account('d1', { org_id: 'o1', org_name: 'Quiet Labs', declared_use: 'research', payment_fingerprint: 'pm_d1' })], sweeps('d1', { perDay: 150, days: 3, hours: [0, 24], ip: ipOf('hosting', 'US', 5) }));
     const a = byId(v).get('d1')!;

@@ -105,8 +105,12 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   }
   // Shallow templated sweeps at volume, with long outputs: capability harvesting. Together
   // with full distillation content, sweeps at a little over 15 requests a day step up even
-  // with short outputs (0.45 and 0.45); a declared evaluator's sweeps stay discounted.
-  if (d.shallow >= 0.5 && d.bench + d.cot >= 0.45 && d.perActiveDay >= 15) {
+  // with short outputs (0.45 and 0.45); a declared evaluator's sweeps stay discounted. A rate
+  // needs two active days: on an account's first day its one session is its rate, and a proxy
+  // customer's first session of 15-18 CoT questions read as 15-18 a day (stepped up online in
+  // 6 of 60 training worlds until its next day's chats). On the first day it takes 20 (a
+  // distiller's slower accounts sent 21-22 on theirs).
+  if (d.shallow >= 0.5 && d.bench + d.cot >= 0.45 && d.perActiveDay >= (d.activeDays >= 2 ? 15 : FIRST_DAY_SWEEP_RATE)) {
     const w = clamp(0.45 + 0.25 * clamp((d.outIn - 1) / 1.5) + 0.2 * clamp((d.perActiveDay - 15) / 60));
     out.push({
       detector: 'distillation',
@@ -155,6 +159,8 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   return out;
 }
 
+/** Requests on an account's only active day so far that make a sweep rate (`shallow_sweeps`). */
+const FIRST_DAY_SWEEP_RATE = 20;
 /** Requests from which a low-rate sweep's content counts on its own (`sustained_benchmark_sweeps`). */
 const SUSTAINED_SWEEP_REQUESTS = 40;
 /** An account first used within this many days of signup is fresh (a campaign's stock is). */
