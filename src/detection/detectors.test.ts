@@ -150,6 +150,13 @@ describe('distillation', () => {
     expect(sustained(ev)).toBe(false);
   });
 
+  it('reads the items of traffic that rotates residential proxies once, through the proxy rule', async () => {
+    const v = await run([account('sp1', { created_at: '2026-01-31T00:00:00Z', signup_ip: ipOf('residential', 'US', 9100) })], proxyTraffic(['sp1'], { distill: true, perAccount: 60, seed: 9 }));
+    const codes = byId(v).get('sp1')!.reasons.map((r) => r.code);
+    expect(codes).toContain('benchmark_sweeps_via_residential_proxies');
+    expect(codes).not.toContain('sustained_benchmark_sweeps');
+  });
+
   it('reads a sweep rate from two active days, or from 20 requests on the first', async () => {
     const codes = async (id: string, events: UsageEvent[]): Promise<string[]> => byId(await run([account(id)], events)).get(id)!.reasons.map((r) => r.code);
     // One evening's 18 single-turn CoT and multiple-choice questions: a session, not a rate.

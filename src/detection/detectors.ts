@@ -125,7 +125,11 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   // reach (a proxy customer's CoT chats carry at most about a tenth, course homework is
   // discounted above, a declared evaluator's harness is what it declared). A distiller's slower
   // accounts, at 10 to 40 requests a day, otherwise wait a day or more at the step-up edge.
-  if (!evaluator && d.n >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
+  // Traffic that rotates residential proxies has its own reading of the same items, aware of the
+  // account's age (`benchmark_sweeps_via_residential_proxies`): one signal per piece of evidence
+  // (read twice, a proxy customer's 44 requests with 8 items added up to a block).
+  const viaProxies = ctx.hasNetworks && rotatesResidential(d);
+  if (!evaluator && !viaProxies && d.n >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
     out.push({
       detector: 'distillation',
       label: 'capability_probing',
