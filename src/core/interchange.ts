@@ -162,6 +162,11 @@ export const AccountVerdict = z.object({
   cluster_id: z.string().nullable().optional(),
   attributed_entity: z.string().nullable().optional(),
   recommended_action: RecommendedAction,
+  /**
+   * When the account would first have been flagged (step_up or block) had the analysis run
+   * online. Present also when a later evaluation lifted the flag: it does not mean "flagged now"
+   * (read `recommended_action` for that).
+   */
   first_flagged_at: isoTime.optional(),
   reasons: z.array(Reason).default([]),
   /** Extension: end-user ids inside a declared reseller whose traffic looks like a campaign. */

@@ -336,6 +336,25 @@ describe('resellers', () => {
     expect(flagged(a)).toBe(false);
   });
 
+  /** A declared reseller's 300 round-the-clock sweeps; `user(i)` tags request i (or not). */
+  function resellerSweeps(id: string, user: (i: number) => string | undefined): { accounts: Account[]; events: UsageEvent[] } {
+    const events = Array.from({ length: 300 }, (_, i) => {
+      const content = i % 2 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.mcq(i) };
+      const u = user(i);
+      return event(id, T0 + i * 12 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), endpoint: 'chat.completions', ...(u ? { end_user_id: u } : {}), ...content });
+    });
+    return { accounts: [account(id, { org_id: `or_${id}`, org_name: 'Relay Three Ltd', declared_use: 'reseller', verification: 'business', declared_country: 'SG' })], events };
+  }
+
+  it('gives no such grace to sweeps tagged with a fresh end user each, to a reseller\'s own untagged sweeps, or for long', async () => {
+    const fresh = resellerSweeps('r3', (i) => `fresh_${i}`);
+    const own = resellerSweeps('r4', (i) => (i % 10 < 3 ? `cu_${i % 5}` : undefined));
+    // Seven requests per end user: none can be named, for all 300 requests.
+    const rotated = resellerSweeps('r5', (i) => `rot_${Math.floor(i / 7)}`);
+    const m = byId(await run([...fresh.accounts, ...own.accounts, ...rotated.accounts], [...fresh.events, ...own.events, ...rotated.events]));
+    for (const id of ['r3', 'r4', 'r5']) expect(flagged(m.get(id)), id).toBe(true);
+  });
+
   it('flags the same early sweeps online from an account that did not declare reselling', async () => {
     const w = earlySweeps('consumer');
     const a = byId(await run(w.accounts, w.events)).get('r2')!;

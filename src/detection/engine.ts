@@ -103,8 +103,10 @@ export interface Assessment {
 }
 
 const MAX_END_USERS_PER_ACCOUNT = 2000;
-/** Share of a declared reseller's requests carrying end-user ids from which its content signals are its customers'. */
+/** Share of a declared reseller's requests carrying end-user ids for its traffic to be read as its customers'. */
 const RESELLER_END_USER_SHARE = 0.5;
+/** A declared reseller's requests over which that reading lasts (its campaign end users can be named well before). */
+const RESELLER_GRACE_REQUESTS = 200;
 /** Values in a distinct counter while it is exact (a HyperLogLog counts as 64: it no longer tells). */
 const exactSize = (d: Distinct): number => (d === null ? 0 : typeof d === 'number' ? 1 : Array.isArray(d) ? d.length : 64);
 /** Network facts by packed number (`packNet`): shared, never mutated. */
@@ -551,6 +553,21 @@ export class DetectionEngine {
     return out.sort();
   }
 
+  /**
+   * A declared reseller's first requests, whose benchmark and CoT requests come mostly (half or
+   * more) from end users seen more than once (see `score`).
+   */
+  private unnamedCustomers(id: string, st: AccountState): boolean {
+    if (st.n >= RESELLER_GRACE_REQUESTS) return false;
+    let all = 0;
+    let repeat = 0;
+    for (const u of this.endUsers.get(id)?.values() ?? []) {
+      all += u.benchCot;
+      if (u.n >= 2) repeat += u.benchCot;
+    }
+    return repeat >= 0.5 * all;
+  }
+
   private importedAccount(id: string): boolean {
     const a = this.imported ? this.accounts.get(id) : undefined;
     return a !== undefined && this.imported!.accountMatches(a).length > 0;
@@ -630,17 +647,19 @@ export class DetectionEngine {
       });
     }
     // A declared reseller is never blocked for what its customers do: monitor and name them.
-    // That holds from its first requests: while no single end user has yet sent enough to be
-    // named, a declared reseller whose traffic mostly carries end-user ids is still its customers'
-    // traffic (a training world's reseller was blocked for a day on a campaign end user's first
-    // sweeps, until that user could be named).
-    const customers = a?.declared_use === 'reseller' && (endUserIds !== undefined || (st !== undefined && st.withEndUser >= RESELLER_END_USER_SHARE * st.n));
+    // Its traffic is its customers' when half or more of its requests carry end-user ids; its
+    // own untagged sweeps beside a few named customers stay its own.
+    const customers = a?.declared_use === 'reseller' && st !== undefined && st.n > 0 && st.withEndUser >= RESELLER_END_USER_SHARE * st.n;
     let use = signals;
-    if (customers) use = signals.filter((s) => s.detector !== 'distillation' && s.detector !== 'reseller').concat(signals.filter((s) => s.label === 'reseller_customer_traffic'));
+    if (customers && endUserIds) use = signals.filter((s) => s.detector !== 'distillation' && s.detector !== 'reseller').concat(signals.filter((s) => s.label === 'reseller_customer_traffic'));
     let risk = combineSignals(use);
     let action = this.actionFor(risk, use);
-    if (customers && endUserIds && (cl?.risk ?? 0) < 0.5) {
-      action = 'monitor';
+    if (customers && (cl?.risk ?? 0) < 0.5 && (endUserIds || this.unnamedCustomers(id, st!))) {
+      // Before any end user has sent enough to be named, its sweeps may be a campaign's end
+      // users' first requests (a training world's reseller was blocked for 28 h online on
+      // them): monitored, not stepped up, for its first requests only, and only while its
+      // sweeps come from end users who come back (a fresh id on every request earns no grace).
+      if (action === 'step_up' || action === 'block') action = 'monitor';
       risk = Math.min(risk, 0.5);
     }
     return { use, risk, action, cl, endUserIds };
