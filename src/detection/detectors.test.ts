@@ -126,11 +126,15 @@ describe('distillation', () => {
    * Sixty requests, `perDay` a day, from one hosting address: `mc` of them multiple-choice items,
    * `cot` CoT prompts under a CoT system prompt, the rest four-turn chats.
    */
-  function slowSweeps(id: string, perDay: number, mix: { mc: number; cot: number }): UsageEvent[] {
-    return Array.from({ length: 60 }, (_, i) => {
+  function slowSweeps(id: string, perDay: number, mix: { mc: number; cot: number }, opts: { n?: number; chatTurns?: number; cotTurns?: number } = {}): UsageEvent[] {
+    return Array.from({ length: opts.n ?? 60 }, (_, i) => {
       const roll = (i * 7919) % 100;
       const content =
-        roll < 100 * mix.mc ? { prompt: PROMPTS.mcq(i) } : roll < 100 * (mix.mc + mix.cot) ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem } : { prompt: PROMPTS.varied(i), turns: 4 };
+        roll < 100 * mix.mc
+          ? { prompt: PROMPTS.mcq(i) }
+          : roll < 100 * (mix.mc + mix.cot)
+            ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, turns: opts.cotTurns ?? 1 }
+            : { prompt: PROMPTS.varied(i), turns: opts.chatTurns ?? 4 };
       return event(id, T0 + Math.floor(i / perDay) * 24 * HOUR + (i % perDay) * 30 * 60_000, { ip: ipOf('hosting', 'US', 12), ...content });
     });
   }
@@ -150,11 +154,34 @@ describe('distillation', () => {
     expect(sustained(ev)).toBe(false);
   });
 
+  it('needs 40 requests, half of them single-turn, and distillation content, not items alone', async () => {
+    const read = async (id: string, events: UsageEvent[]): Promise<boolean> => sustained(byId(await run([account(id)], events)).get(id));
+    expect(await read('ss4', slowSweeps('ss4', 20, { mc: 0.25, cot: 0.35 }, { n: 39 }))).toBe(false);
+    expect(await read('ss5', slowSweeps('ss5', 20, { mc: 0.25, cot: 0.35 }, { n: 40 }))).toBe(true);
+    // The same mix with the CoT questions asked in sessions: mostly multi-turn, not a sweep.
+    expect(await read('ss6', slowSweeps('ss6', 20, { mc: 0.25, cot: 0.35 }, { cotTurns: 3 }))).toBe(false);
+    // Single-turn questions with a fifth multiple-choice items but no CoT: content under 0.5.
+    expect(await read('ss7', slowSweeps('ss7', 20, { mc: 0.2, cot: 0 }, { chatTurns: 1 }))).toBe(false);
+  });
+
   it('reads the items of traffic that rotates residential proxies once, through the proxy rule', async () => {
     const v = await run([account('sp1', { created_at: '2026-01-31T00:00:00Z', signup_ip: ipOf('residential', 'US', 9100) })], proxyTraffic(['sp1'], { distill: true, perAccount: 60, seed: 9 }));
     const codes = byId(v).get('sp1')!.reasons.map((r) => r.code);
     expect(codes).toContain('benchmark_sweeps_via_residential_proxies');
     expect(codes).not.toContain('sustained_benchmark_sweeps');
+  });
+
+  it('does not block a proxy customer whose CoT chats carry a sweep\'s share of items: the items count once', async () => {
+    // 44 requests over five days through rotating residential proxies, first used 11 days after
+    // signup: 8 multiple-choice items, 22 CoT questions under a CoT system prompt, 14 chats.
+    const events = Array.from({ length: 44 }, (_, i) => {
+      const ip = ipOf(i % 2 ? 'residential' : 'mobile', ROTATE[i % ROTATE.length]!, 300 + i * 37);
+      const content = i % 11 < 2 ? { prompt: PROMPTS.mcq(i) } : i % 11 < 7.5 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem } : { prompt: PROMPTS.varied(i), turns: 4 };
+      return event('pu1', T0 + i * 2.7 * HOUR, { ip, ...content });
+    });
+    const a = byId(await run([account('pu1', { created_at: new Date(T0 - 11 * 24 * HOUR).toISOString(), signup_ip: ipOf('residential', 'GB', 310) })], events)).get('pu1')!;
+    expect(a.reasons.map((r) => r.code)).toContain('benchmark_sweeps_via_residential_proxies');
+    expect(a.recommended_action).not.toBe('block');
   });
 
   it('reads a sweep rate from two active days, or from 20 requests on the first', async () => {
@@ -164,6 +191,8 @@ describe('distillation', () => {
     // The same 18 again the next evening, or 22 in the one evening: a rate.
     expect(await codes('fd2', sweeps('fd2', { perDay: 18, days: 2, hours: [19, 21], ip: ipOf('hosting', 'US', 31) }))).toContain('shallow_sweeps');
     expect(await codes('fd3', sweeps('fd3', { perDay: 22, days: 1, hours: [19, 21], ip: ipOf('hosting', 'US', 32) }))).toContain('shallow_sweeps');
+    expect(await codes('fd4', sweeps('fd4', { perDay: 19, days: 1, hours: [19, 21], ip: ipOf('hosting', 'US', 33) }))).not.toContain('shallow_sweeps');
+    expect(await codes('fd5', sweeps('fd5', { perDay: 20, days: 1, hours: [19, 21], ip: ipOf('hosting', 'US', 34) }))).toContain('shallow_sweeps');
   });
 
   it('flags round-the-clock single-turn CoT and benchmark sweeps with long outputs', async () => {

@@ -107,9 +107,9 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   // with full distillation content, sweeps at a little over 15 requests a day step up even
   // with short outputs (0.45 and 0.45); a declared evaluator's sweeps stay discounted. A rate
   // needs two active days: on an account's first day its one session is its rate, and a proxy
-  // customer's first session of 15-18 CoT questions read as 15-18 a day (stepped up online in
-  // 6 of 60 training worlds until its next day's chats). On the first day it takes 20 (a
-  // distiller's slower accounts sent 21-22 on theirs).
+  // customer's first session of 15-18 CoT questions read as 15-18 a day (5 of the 15 proxy
+  // customers stepped up online over 60 training worlds, until their next day's chats). On the
+  // first day it takes 20 (a distiller's slower accounts sent 21-22 on theirs).
   if (d.shallow >= 0.5 && d.bench + d.cot >= 0.45 && d.perActiveDay >= (d.activeDays >= 2 ? 15 : FIRST_DAY_SWEEP_RATE)) {
     const w = clamp(0.45 + 0.25 * clamp((d.outIn - 1) / 1.5) + 0.2 * clamp((d.perActiveDay - 15) / 60));
     out.push({
@@ -120,16 +120,18 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       weight: evaluator && d.hoursCovered < 14 ? w * 0.3 : w,
     });
   }
-  // A sweep kept up below the volume gates: from 40 requests, half or more single-turn, with
-  // distillation content and multiple-choice benchmark items in a share no person's questions
-  // reach (a proxy customer's CoT chats carry at most about a tenth, course homework is
-  // discounted above, a declared evaluator's harness is what it declared). A distiller's slower
-  // accounts, at 10 to 40 requests a day, otherwise wait a day or more at the step-up edge.
-  // Traffic that rotates residential proxies has its own reading of the same items, aware of the
-  // account's age (`benchmark_sweeps_via_residential_proxies`): one signal per piece of evidence
-  // (read twice, a proxy customer's 44 requests with 8 items added up to a block).
+  // A sweep kept up below the volume gates: from 40 requests with prompt content, half or more
+  // single-turn, with distillation content and multiple-choice benchmark items at 15% or more.
+  // A distiller's slower accounts, at 10 to 40 requests a day, otherwise wait a day or more at
+  // the step-up edge. Course homework is discounted above, and a declared evaluator's harness is
+  // what it declared. Traffic that rotates residential proxies is left to its own, age-aware
+  // reading of the same items (`benchmark_sweeps_via_residential_proxies`): one signal per piece
+  // of evidence (read twice, a proxy customer's 44 requests with 8 items added up to a block).
+  // That is what keeps proxy customers out: over their first few dozen requests their CoT chats
+  // can carry 12-18% items. A person who pastes that many items into CoT chats from a line of
+  // their own is read by this rule.
   const viaProxies = ctx.hasNetworks && rotatesResidential(d);
-  if (!evaluator && !viaProxies && d.n >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
+  if (!evaluator && !viaProxies && d.n * d.contentShare >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
     out.push({
       detector: 'distillation',
       label: 'capability_probing',
@@ -165,7 +167,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
 
 /** Requests on an account's only active day so far that make a sweep rate (`shallow_sweeps`). */
 const FIRST_DAY_SWEEP_RATE = 20;
-/** Requests from which a low-rate sweep's content counts on its own (`sustained_benchmark_sweeps`). */
+/** Requests with prompt content from which a low-rate sweep counts on its own (`sustained_benchmark_sweeps`). */
 const SUSTAINED_SWEEP_REQUESTS = 40;
 /** An account first used within this many days of signup is fresh (a campaign's stock is). */
 const FRESH_ACCOUNT_DAYS = 21;
