@@ -283,8 +283,8 @@ describe('extractFeatures: markers', () => {
     expect(f('请一步一步地思考这个问题').marks).toContain('cot:cjk');
     expect(f('Put your scratch work in <thinking> tags.').marks).toContain('cot:tag');
     // "Show all of your work" is as much an elicitation as "show your work".
-    for (const t of ['Solve the following problem. Show all of your work.', 'Show all work and box the final answer.', 'Show all of your steps.']) expect(f(t).cot, t).toBeGreaterThanOrEqual(0.5);
-    expect(f('Can you show me how all of this works?').cot).toBe(0);
+    for (const t of ['Solve the following problem. Show all of your work.', 'Show all of the work and box the final answer.', 'Show all of your steps.']) expect(f(t).cot, t).toBeGreaterThanOrEqual(0.5);
+    for (const t of ['How do I show all work orders in SAP?', 'Show all work logs for Jira issue ABC-12', 'Show your steps count on the dashboard widget']) expect(f(t).cot, t).toBe(0);
     expect(f('Solve it.', { system: "Always think step by step and show your reasoning." }).cot).toBeGreaterThan(0.5);
   });
 
