@@ -115,4 +115,14 @@ describe('formatTargetSummary', () => {
     expect(text).toMatch(/targets over 2 worlds — warden/);
     expect(formatTargetSummary(report, 'thresholds')).not.toMatch(/campaign:hydra/);
   });
+
+  it('prints the online count of a report written before it existed as unknown, not as a number', () => {
+    const old = structuredClone(report);
+    const first = old.runs[0]!.results[0]!.report as unknown as { benign_flagged_online?: number; populations: Record<string, { flagged_online?: number }> };
+    delete first.benign_flagged_online;
+    for (const b of Object.values(first.populations)) delete b.flagged_online;
+    const dev = formatTargetSummary(old, 'warden').split('\n').find((l) => l.startsWith('benign:dev'))!.trim().split(/\s+/);
+    expect(dev.slice(-2)).toEqual(['n/a', 'n/a']);
+    expect(formatEvalTable(old)).toMatch(/benign flagged online n\/a/);
+  });
 });

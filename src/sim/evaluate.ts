@@ -140,6 +140,12 @@ export async function evaluate(scenarios: EvalScenario[], opts: EvalOptions): Pr
   return report;
 }
 
+/**
+ * `flagged_online` is absent from reports written before it existed: unknown, not zero (and not
+ * the final false positives, which it is at least).
+ */
+const known = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : String(x));
+const sumKnown = (a: number | null, b: number | undefined): number | null => (a === null || b === undefined ? null : a + b);
 const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(0)}%`);
 function pad(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -156,7 +162,7 @@ export function formatScoreTable(r: ScoreReport, title = ''): string {
   const out: string[] = [];
   if (title) out.push(title);
   out.push(
-    `precision ${pct(r.precision)}  recall ${pct(r.recall)}  flagged ${r.flagged}  false positives ${r.false_positives}  benign blocked ${r.benign_blocked}  benign flagged online ${r.benign_flagged_online}  attribution ${pct(r.attribution.accuracy)} (errors on null-entity accounts: ${r.attribution.errors_on_null_entity})`,
+    `precision ${pct(r.precision)}  recall ${pct(r.recall)}  flagged ${r.flagged}  false positives ${r.false_positives}  benign blocked ${r.benign_blocked}  benign flagged online ${known(r.benign_flagged_online)}  attribution ${pct(r.attribution.accuracy)} (errors on null-entity accounts: ${r.attribution.errors_on_null_entity})`,
   );
   const camp = [['campaign', 'accts', '≥monitor', '≥step_up', 'block', 'attrib', 'first flag', '90% flagged', '90% existed']];
   for (const [g, c] of Object.entries(r.campaigns)) {
@@ -165,7 +171,7 @@ export function formatScoreTable(r: ScoreReport, title = ''): string {
   out.push(pad(camp));
   const ben = [['benign population', 'accts', 'FP', 'FP rate', 'blocked', 'flagged online', 'attrib err']];
   for (const [g, b] of Object.entries(r.populations)) {
-    ben.push([g, String(b.accounts), String(b.false_positives), pct(b.fp_rate), String(b.blocked), String(b.flagged_online), String(b.attribution_errors)]);
+    ben.push([g, String(b.accounts), String(b.false_positives), pct(b.fp_rate), String(b.blocked), known(b.flagged_online), String(b.attribution_errors)]);
     if (b.reseller_customer_traffic) {
       const rc = b.reseller_customer_traffic;
       ben.push([`  of which reseller_customer_traffic`, String(rc.accounts), `monitor+ids ${rc.monitored_with_end_users}`, '', String(rc.blocked), '', '']);
@@ -189,7 +195,7 @@ export function formatEvalTable(report: EvalReport): string {
     }
   }
   const summary = [['analyzer', 'split', 'runs', 'precision', 'recall', 'FP', 'benign blocked', 'benign flagged online']];
-  const keys = new Map<string, { runs: number; flagged: number; tp: number; mal: number; fp: number; blocked: number; online: number }>();
+  const keys = new Map<string, { runs: number; flagged: number; tp: number; mal: number; fp: number; blocked: number; online: number | null }>();
   for (const run of report.runs) {
     for (const res of run.results) {
       const k = `${res.analyzer}\u0000${run.split ?? 'all'}`;
@@ -200,13 +206,13 @@ export function formatEvalTable(report: EvalReport): string {
       s.mal += res.report.malicious;
       s.fp += res.report.false_positives;
       s.blocked += res.report.benign_blocked;
-      s.online += res.report.benign_flagged_online ?? 0;
+      s.online = sumKnown(s.online, res.report.benign_flagged_online);
       keys.set(k, s);
     }
   }
   for (const [k, s] of keys) {
     const [a, split] = k.split('\u0000') as [string, string];
-    summary.push([a, split, String(s.runs), pct(s.flagged ? s.tp / s.flagged : null), pct(s.mal ? s.tp / s.mal : null), String(s.fp), String(s.blocked), String(s.online)]);
+    summary.push([a, split, String(s.runs), pct(s.flagged ? s.tp / s.flagged : null), pct(s.mal ? s.tp / s.mal : null), String(s.fp), String(s.blocked), known(s.online)]);
   }
   parts.push(`== summary (pooled over runs)\n\n${pad(summary)}`);
   return parts.join('\n\n');
@@ -217,11 +223,12 @@ export function formatEvalTable(report: EvalReport): string {
  * many worlds met recall ≥ 95%, the first account flagged within 2% of the campaign's requests
  * and 90% within 10% (and in how many worlds 90% of its accounts did not even exist by then);
  * for each benign population, how many worlds kept it at or under 0.1% flagged, and blocks; and
- * the same for accounts flagged at any moment online, whose flag a later evaluation lifted.
+ * the same for accounts flagged at any moment online (those still flagged at the end, and those
+ * whose flag a later evaluation lifted).
  */
 export function formatTargetSummary(report: EvalReport, analyzer: string): string {
   const camps = new Map<string, { worlds: number; accounts: number; caught: number; minRecall: number; recall95: number; first2: number; p90in10: number; p90Shares: number[]; boundOver10: number }>();
-  const pops = new Map<string, { worlds: number; accounts: number; fp: number; over: number; blocked: number; online: number; onlineOver: number }>();
+  const pops = new Map<string, { worlds: number; accounts: number; fp: number; over: number; blocked: number; online: number | null; onlineOver: number }>();
   for (const run of report.runs) {
     const res = run.results.find((x) => x.analyzer === analyzer);
     if (!res) continue;
@@ -248,10 +255,8 @@ export function formatTargetSummary(report: EvalReport, analyzer: string): strin
       s.fp += b.false_positives;
       if (b.fp_rate > 0.001) s.over++;
       s.blocked += b.blocked;
-      // Reports written before the field existed count their final flags only.
-      const online = b.flagged_online ?? b.false_positives;
-      s.online += online;
-      if (b.accounts > 0 && online / b.accounts > 0.001) s.onlineOver++;
+      s.online = sumKnown(s.online, b.flagged_online);
+      if (b.accounts > 0 && (b.flagged_online ?? 0) / b.accounts > 0.001) s.onlineOver++;
       pops.set(g, s);
     }
   }
@@ -263,6 +268,6 @@ export function formatTargetSummary(report: EvalReport, analyzer: string): strin
   const ben = [['benign population', 'worlds', 'accts', 'FP', 'FP rate', 'worlds >0.1%', 'blocked', 'flagged online', 'worlds >0.1% online']];
   // Benign rates are read against 0.1%: small ones get three decimals.
   const rate = (x: number | null): string => (x !== null && x > 0 && x < 0.01 ? `${(100 * x).toFixed(3)}%` : share(x));
-  for (const [g, s] of pops) ben.push([g, String(s.worlds), String(s.accounts), String(s.fp), rate(s.accounts ? s.fp / s.accounts : null), `${s.over}/${s.worlds}`, String(s.blocked), String(s.online), `${s.onlineOver}/${s.worlds}`]);
+  for (const [g, s] of pops) ben.push([g, String(s.worlds), String(s.accounts), String(s.fp), rate(s.accounts ? s.fp / s.accounts : null), `${s.over}/${s.worlds}`, String(s.blocked), known(s.online), s.online === null ? 'n/a' : `${s.onlineOver}/${s.worlds}`]);
   return `== targets over ${report.runs.length} worlds — ${analyzer}\n\n${pad(camp)}\n\n${pad(ben)}`;
 }

@@ -69,7 +69,10 @@ export interface BenignScore {
   fp_rate: number;
   /**
    * Accounts flagged (step_up or block) at some moment online, whatever their final action: those
-   * with a `first_flagged_at`. At least `false_positives` for an analyzer that writes the field.
+   * flagged at the end and those with a `first_flagged_at`. Always at least `false_positives`. A
+   * lifted flag is seen only if the analyzer writes `first_flagged_at` for it (Warden does since
+   * session 11; verdicts from an older Warden or another tool give a lower bound). Absent from
+   * reports written before the field existed.
    */
   flagged_online: number;
   /** Non-null attributions on these null-entity accounts (each is an error). */
