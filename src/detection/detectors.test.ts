@@ -95,6 +95,11 @@ describe('hydra clusters (linkage)', () => {
 });
 
 /** One account's shallow sweeps: `perDay` requests a day for `days` days, in the given UTC hours. */
+/** Request `i` of a sweep: even ones a multiple-choice item, odd ones a CoT question under a CoT system prompt with a long answer. */
+function sweepItem(i: number): Partial<UsageEvent> {
+  return i % 2 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.mcq(i) };
+}
+
 function sweeps(id: string, opts: { perDay: number; days: number; hours: [number, number]; ip: string; weekdaysOnly?: boolean }): UsageEvent[] {
   const out: UsageEvent[] = [];
   let i = 0;
@@ -103,8 +108,7 @@ function sweeps(id: string, opts: { perDay: number; days: number; hours: [number
     const span = (opts.hours[1] - opts.hours[0]) * HOUR;
     for (let k = 0; k < opts.perDay; k++) {
       const t = day + opts.hours[0] * HOUR + Math.floor((k / opts.perDay) * span);
-      const content = i % 2 === 0 ? { prompt: PROMPTS.mcq(i) } : { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem };
-      out.push(event(id, t, { ip: opts.ip, output_tokens: 900, input_tokens: 250, ...content }));
+      out.push(event(id, t, { ip: opts.ip, output_tokens: 900, input_tokens: 250, ...sweepItem(i) }));
       i++;
     }
   }
@@ -350,10 +354,7 @@ describe('resellers', () => {
   /** Six customers' sweeps first (seven requests each: too few to name any of them), then chats. */
   function earlySweeps(declared: Account['declared_use']): { accounts: Account[]; events: UsageEvent[] } {
     const events: UsageEvent[] = [];
-    for (let i = 0; i < 42; i++) {
-      const content = i % 2 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.mcq(i) };
-      events.push(event('r2', T0 + i * 2 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), end_user_id: `cu_${i % 6}`, endpoint: 'chat.completions', ...content }));
-    }
+    for (let i = 0; i < 42; i++) events.push(event('r2', T0 + i * 2 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), end_user_id: `cu_${i % 6}`, endpoint: 'chat.completions', ...sweepItem(i) }));
     for (let i = 0; i < 200; i++) events.push(event('r2', T0 + 3 * HOUR + i * 20 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), end_user_id: `u_${i % 40}`, endpoint: 'chat.completions', prompt: PROMPTS.varied(i), turns: 3 }));
     return { accounts: [account('r2', { org_id: 'or2', org_name: 'Relay Two Ltd', declared_use: declared, verification: 'business', declared_country: 'SG' })], events };
   }
@@ -368,9 +369,8 @@ describe('resellers', () => {
   /** A declared reseller's 300 round-the-clock sweeps; `user(i)` tags request i (or not). */
   function resellerSweeps(id: string, user: (i: number) => string | undefined): { accounts: Account[]; events: UsageEvent[] } {
     const events = Array.from({ length: 300 }, (_, i) => {
-      const content = i % 2 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.mcq(i) };
       const u = user(i);
-      return event(id, T0 + i * 12 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), endpoint: 'chat.completions', ...(u ? { end_user_id: u } : {}), ...content });
+      return event(id, T0 + i * 12 * 60_000, { ip: ipOf('hosting', 'SG', i % 4), endpoint: 'chat.completions', ...(u ? { end_user_id: u } : {}), ...sweepItem(i) });
     });
     return { accounts: [account(id, { org_id: `or_${id}`, org_name: 'Relay Three Ltd', declared_use: 'reseller', verification: 'business', declared_country: 'SG' })], events };
   }
@@ -851,7 +851,7 @@ describe('first_flagged_at', () => {
   it('keeps the moment an account was first flagged online after later traffic lifts the flag', async () => {
     // A morning of CoT and multiple-choice sweeps, then two weeks of ordinary multi-turn chats.
     const sweeps = Array.from({ length: 40 }, (_, i) =>
-      event('lift', T0 + i * 60_000, i % 2 ? { prompt: PROMPTS.cot(i), system: PROMPTS.cotSystem, output_tokens: 900 } : { prompt: PROMPTS.mcq(i) }),
+      event('lift', T0 + i * 60_000, sweepItem(i)),
     );
     const chats = Array.from({ length: 400 }, (_, i) => event('lift', T0 + 6 * HOUR + i * 50 * 60_000, { prompt: PROMPTS.varied(i), turns: 6 }));
     const a = byId(await run([account('lift')], [...sweeps, ...chats])).get('lift')!;
