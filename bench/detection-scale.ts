@@ -6,7 +6,7 @@
  *   node --import tsx bench/detection-scale.ts --dir DIR [--no-baseline] [--max-heap MB] [--young-mb MB] [--in-thread]
  *
  * By default the analysis runs as `warden analyze` runs it: in a worker thread with its own heap
- * limit (`--max-heap`, default 3400 MiB) and young generation (src/cli/analyze-worker.ts).
+ * limit (`--max-heap`, default 3200 MiB) and young generation (src/cli/analyze-worker.ts).
  * `--in-thread` calls `analyze()` in this thread instead (then Node's own flags set the heap).
  *
  * Peak memory is the process's high-water resident set (VmHWM from /proc/self/status, which

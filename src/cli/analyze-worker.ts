@@ -39,12 +39,13 @@ export interface AnalyzeLimits {
 }
 
 /**
- * The analysis's heap limit by default, MiB: a million accounts (about 2.5 GB live at the end)
- * with room for the collector, and the whole process under 4 GB of memory (3,950 MB measured at
- * 1M accounts and 11.4M events; with Node's own 4,096 the heap grows towards that limit before it
- * collects, and the process peaked at 4,178–4,229 MB for 5% less time; docs/benchmarks.md).
+ * The analysis's heap limit by default, MiB: a million accounts with room for the collector, and
+ * the whole process under 4 GB of memory. V8 lets the heap grow towards its limit before it
+ * collects, so the limit sets the peak: at 1M accounts and 11.4M events the process peaked at
+ * 3,778 MB with 3,200 (4,012 MB with 3,400, in the same hour and as fast; 3,663 MB with 3,000,
+ * 6% slower; docs/benchmarks.md).
  */
-export const DEFAULT_MAX_HEAP_MB = 3400;
+export const DEFAULT_MAX_HEAP_MB = 3200;
 const DEFAULT_YOUNG_MB = 192;
 
 type Message =
