@@ -4,7 +4,7 @@
  * Treasury ones come from the OFAC files).
  */
 import { join } from 'node:path';
-import { LIST_META, readListText, resolveList, type ListKind } from './sources.js';
+import { LIST_META, ownCopy, readListText, resolveList, type ListKind } from './sources.js';
 
 export interface ListEntity {
   /** `ofac-sdn:306`, `ofac-cons:9639`, `us-csl:<id>`, or a watchlist entity id. */
@@ -91,7 +91,7 @@ const empty = (s: string | undefined): string => {
 function websites(remarks: string): string[] {
   const out: string[] = [];
   const re = /Website\s+((?:https?:\/\/)?[A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-  for (let m = re.exec(remarks); m; m = re.exec(remarks)) out.push(m[1]!.toLowerCase().replace(/^https?:\/\//, '').replace(/^www\./, ''));
+  for (let m = re.exec(remarks); m; m = re.exec(remarks)) out.push(ownCopy(m[1]!.toLowerCase().replace(/^https?:\/\//, '').replace(/^www\./, '')));
   return out;
 }
 
@@ -104,8 +104,8 @@ function readOfac(prim: string, alt: string, prefix: string, list: string): List
     if (!num || !name || type === 'vessel' || type === 'aircraft') continue;
     const remarks = empty(r[11]);
     byId.set(num, {
-      id: `${prefix}:${num}`,
-      name,
+      id: ownCopy(`${prefix}:${num}`),
+      name: ownCopy(name),
       list,
       kind: 'sanctioned',
       type: type === 'individual' ? 'individual' : 'entity',
@@ -113,13 +113,13 @@ function readOfac(prim: string, alt: string, prefix: string, list: string): List
       native_names: [],
       subsidiaries: [],
       domains: websites(remarks),
-      programs: empty(r[3]).replace(/\] \[/g, ', '),
+      programs: ownCopy(empty(r[3]).replace(/\] \[/g, ', ')),
     });
   }
   for (const r of parseCsv(alt)) {
     const e = byId.get(empty(r[0]));
     const name = empty(r[3]);
-    if (e && name && !e.aliases.includes(name)) e.aliases.push(name);
+    if (e && name && !e.aliases.includes(name)) e.aliases.push(ownCopy(name));
   }
   return [...byId.values()];
 }
@@ -147,12 +147,13 @@ function readCsl(text: string): ListEntity[] {
     const aliases = (r[iAlt!] ?? '')
       .split(';')
       .map((a) => a.trim())
-      .filter((a) => a && a !== name);
+      .filter((a) => a && a !== name)
+      .map(ownCopy);
     const addr = r[iAddr!] ?? '';
     const cc = /,\s*([A-Z]{2})\s*$/.exec(addr.split(';')[0] ?? '');
     const e: ListEntity = {
-      id: `us-csl:${(r[iId!] ?? String(k)).slice(0, 16)}`,
-      name,
+      id: ownCopy(`us-csl:${(r[iId!] ?? String(k)).slice(0, 16)}`),
+      name: ownCopy(name),
       list: src.short,
       kind: src.kind,
       type: (r[iType!] ?? '').toLowerCase() === 'individual' ? 'individual' : 'entity',

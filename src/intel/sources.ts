@@ -174,6 +174,16 @@ export function readListText(file: string): string {
   }
 }
 
+/**
+ * `s` without the text it was cut from: V8 keeps a slice of 13 or more characters as a view of
+ * its parent, so a name kept from a list would keep the whole list's text alive for as long as
+ * the intelligence is open (the ASN database: 33 MB; the sanctions lists: 14 MB). Slicing a
+ * concatenation flattens it into a string of its own first.
+ */
+export function ownCopy(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
 const require = createRequire(import.meta.url);
 
 export interface NpmDb {
