@@ -42,7 +42,7 @@ export interface AnalyzeLimits {
  * The analysis's heap limit by default, MiB: a million accounts with room for the collector, and
  * the whole process under 4 GB of memory. V8 lets the heap grow towards its limit before it
  * collects, so the limit sets the peak: at 1M accounts and 11.4M events the process peaked at
- * 3,778 MB with 3,200 (4,012 MB with 3,400, in the same hour and as fast; 3,663 MB with 3,000,
+ * 3,778–3,848 MB with 3,200 (four runs; 3,846–4,046 MB with 3,400, as fast; 3,663 MB with 3,000,
  * 6% slower; docs/benchmarks.md).
  */
 export const DEFAULT_MAX_HEAP_MB = 3200;
