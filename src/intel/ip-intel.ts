@@ -100,7 +100,7 @@ function parseAsnList(text: string): Map<number, string> {
   const m = new Map<number, string>();
   for (const l of listLines(text)) {
     const r = /^AS(\d+)\s*(?:#\s*(.*))?$/i.exec(l);
-    if (r) m.set(Number(r[1]), (r[2] ?? '').trim());
+    if (r) m.set(Number(r[1]), ownCopy((r[2] ?? '').trim()));
   }
   return m;
 }
@@ -200,7 +200,7 @@ export function openIpIntel(options: OpenIpIntelOptions = {}): OpenedIpIntel {
     const s = parseIPv4(a ?? '');
     const e = parseIPv4(b ?? '');
     if (s < 0 || e < s) continue;
-    ipcatNames.push(name ?? '');
+    ipcatNames.push(ownCopy(name ?? ''));
     ipcatRanges.push({ s, e, v: ipcatNames.length - 1 });
   }
   const ipcatV4 = buildV4(ipcatRanges);
