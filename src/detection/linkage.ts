@@ -251,9 +251,6 @@ export function rarity(k: number, n: number): number {
 /** Population floor for rarity (a prior: values are judged as if among this many accounts). */
 export const MIN_POPULATION = 10_000;
 
-/** Account ordinals per rebuild stay below this (2^22), so a pair key fits a double exactly. */
-const PAIR_BASE = 4_194_304;
-
 /**
  * Fields whose agreements all together weigh less than `minWeight` (their spec weights bound
  * what a pair can get from them): a pair that shares only such fields never becomes a link, so
@@ -284,124 +281,126 @@ function weakFor(minWeight: number): Set<LinkField> {
  * A value that can make a link (a field outside the weak ones, within its cap, with some weight):
  * only pairs that share one count their weak values.
  */
-function isStrong(g: SharedValue, weak: ReadonlySet<LinkField>, population: number): boolean {
+function isStrong(g: SharedValue, weak: ReadonlySet<LinkField>, r: Float64Array): boolean {
   const spec = FIELD_SPECS[g.field];
-  return !weak.has(g.field) && g.members.length <= spec.cap && spec.weight * rarity(g.members.length, population) > 0;
+  return !weak.has(g.field) && g.members.length <= spec.cap && spec.weight * r[g.members.length]! > 0;
+}
+
+/**
+ * `rarity(k, population)` for every number of holders a value within its cap can have (the
+ * same numbers, computed once per population instead of once per pair and value).
+ */
+function raritiesAt(population: number): Float64Array {
+  let max = 0;
+  for (const f of FIELDS) max = Math.max(max, FIELD_SPECS[f].cap);
+  return Float64Array.from({ length: max + 1 }, (_, k) => rarity(k, population));
 }
 
 /**
  * Counts one shared value on a pair: each field once, at its best value (weights summed in the
- * order values come). `w` is the field's weight at `holders` in `population`
- * (spec weight × rarity), so the weight already counted is recomputed from the holders recorded.
+ * order values come). `w` is the field's weight at `holders` (spec weight × rarity, `r` being the
+ * population's rarities), so the weight already counted is recomputed from the holders recorded.
  */
-function agree(l: Link, field: LinkField, w: number, holders: number, population: number): void {
+function agree(l: Link, field: LinkField, w: number, holders: number, r: Float64Array): void {
   const i = FIELD_INDEX.get(field)!;
   const prevHolders = holdersAt(l, i);
-  const prev = prevHolders === 0 ? 0 : FIELD_SPECS[field].weight * rarity(prevHolders, population);
+  const prev = prevHolders === 0 ? 0 : FIELD_SPECS[field].weight * r[prevHolders]!;
   if (prevHolders === 0 || prev < w) {
     l.weight += w - prev;
     setHolders(l, i, holders);
   }
 }
 
-/** Scores every pair that shares a rare value; each field counts once per pair (its best value). */
+/**
+ * Scores every pair that shares a rare value; each field counts once per pair (its best value).
+ *
+ * Row by row: each account's links to the accounts after it (in string order) are summed in a
+ * small map of its own, from its shared values in the order they became shared, index by index
+ * (the order a walk over all values would add them in, so the same floating-point sums). A
+ * map of every pair in the population, keyed by two ordinals, boxed a number per pair and took
+ * a quarter more time at a million accounts. Weak values (see `weakFields`) count only for
+ * pairs that share a stronger one.
+ */
 export function scorePairs(indexes: AttributeIndex | readonly AttributeIndex[], population: number, minWeight: number): Link[] {
-  // Pair keys are numbers (two account ordinals), not strings: a rebuild makes many pairs.
-  const pairs = new Map<number, Link>();
-  const ordinal = new Map<string, number>();
-  const ord = (id: string): number => {
-    let o = ordinal.get(id);
-    if (o === undefined) ordinal.set(id, (o = ordinal.size));
-    return o;
-  };
   const list = (Array.isArray(indexes) ? indexes : [indexes]) as readonly AttributeIndex[];
-  const weak = weakFor(minWeight);
-  // First the pairs that share a field other than the weak ones: the only pairs a weak field's
-  // value can still add to, so the only weak values to read are those of their accounts. The
-  // scoring pass then goes over those values in the order they became shared, as `groups()`
-  // would, so each pair's weight is summed in the same order (the same floating-point sum).
-  const strongPairs = new Set<number>();
-  const strongOf: SharedValue[][] = [];
-  for (const index of list) {
-    const strong: SharedValue[] = [];
-    strongOf.push(strong);
-    for (const g of index.sharedValues()) {
-      if (!isStrong(g, weak, population)) continue;
-      const { members } = g;
-      strong.push(g);
-      const k = members.length;
-      const ords = new Array<number>(k);
-      for (let i = 0; i < k; i++) ords[i] = ord(members[i]!);
-      for (let i = 0; i < k; i++) {
-        for (let j = i + 1; j < k; j++) {
-          const oi = ords[i]!;
-          const oj = ords[j]!;
-          if (oi !== oj) strongPairs.add(oi < oj ? oi * PAIR_BASE + oj : oj * PAIR_BASE + oi);
-        }
-      }
-    }
-  }
-  const sub: string[] = [];
-  const subOrds: number[] = [];
-  list.forEach((index, n) => {
-    let todo = strongOf[n]!;
-    if (strongPairs.size > 0) {
-      const extra = new Set<SharedValue>();
-      for (const id of ordinal.keys()) for (const g of index.sharedWith(id)) if (weak.has(g.field)) extra.add(g);
-      if (extra.size > 0) todo = [...todo, ...extra].sort((x, y) => x.i - y.i);
-    }
-    for (const { field, members: all } of todo) {
-      const spec = FIELD_SPECS[field];
-      if (all.length > spec.cap) continue;
-      // Ordinals, not sorted strings: a pair's key is (smaller ordinal, larger ordinal), and its
-      // two ids are put in string order once, when the pair is first met.
-      let members: readonly string[] = all;
-      let ords: number[];
-      if (weak.has(field)) {
-        // Only accounts with an ordinal are in a pair that shares a stronger field.
-        sub.length = 0;
-        subOrds.length = 0;
-        for (const m of all) {
-          const o = ordinal.get(m);
-          if (o !== undefined) {
-            sub.push(m);
-            subOrds.push(o);
-          }
-        }
-        if (sub.length < 2) continue;
-        members = sub;
-        ords = subOrds;
-      } else {
-        ords = new Array<number>(all.length);
-        for (let i = 0; i < all.length; i++) ords[i] = ord(all[i]!);
-      }
-      const w = spec.weight * rarity(all.length, population);
-      if (w <= 0) continue;
-      const checkStrong = members === sub;
-      const k = members.length;
-      for (let i = 0; i < k; i++) {
-        for (let j = i + 1; j < k; j++) {
-          const oi = ords[i]!;
-          const oj = ords[j]!;
-          if (oi === oj) continue;
-          const key = oi < oj ? oi * PAIR_BASE + oj : oj * PAIR_BASE + oi;
-          if (checkStrong && !strongPairs.has(key)) continue;
-          let l = pairs.get(key);
-          if (!l) {
-            const x = members[i]!;
-            const y = members[j]!;
-            pairs.set(key, (l = x < y ? { a: x, b: y, weight: 0, h0: 0, h1: 0 } : { a: y, b: x, weight: 0, h0: 0, h1: 0 }));
-          }
-          agree(l, field, w, all.length, population);
-        }
-      }
-    }
-  });
+  const rows = new RowScorer(list, population, minWeight);
+  // Every account in a pair that shares a strong value starts a row.
+  const starts = new Set<string>();
+  for (const index of list) for (const g of index.sharedValues()) if (rows.strong(g)) for (const m of g.members) starts.add(m);
   const out: Link[] = [];
-  for (const l of pairs.values()) if (l.weight >= minWeight) out.push(l);
-  out.sort(byEnds);
+  for (const a of [...starts].sort()) rows.row(a, null, out);
   return out;
 }
+
+/** One account's links at a time (see `scorePairs`), with scratch collections reused across rows. */
+class RowScorer {
+  private readonly weak: Set<LinkField>;
+  private readonly partners = new Set<string>();
+  private readonly links = new Map<string, Link>();
+  private readonly mine: SharedValue[][];
+  private readonly found: Link[] = [];
+  /** Rarity by number of holders (`raritiesAt`). */
+  private readonly r: Float64Array;
+
+  constructor(
+    private readonly indexes: readonly AttributeIndex[],
+    population: number,
+    private readonly minWeight: number,
+  ) {
+    this.weak = weakFor(minWeight);
+    this.mine = indexes.map(() => []);
+    this.r = raritiesAt(population);
+  }
+
+  /** A value that can make a link on its own terms (`isStrong`). */
+  strong(g: SharedValue): boolean {
+    return isStrong(g, this.weak, this.r);
+  }
+
+  /**
+   * Appends to `out` the links of `a` to accounts after it (to those in `only`, when given), at
+   * `minWeight` or more, sorted by their other end.
+   */
+  row(a: string, only: ReadonlySet<string> | null, out: Link[]): void {
+    const { partners, links, mine, r } = this;
+    partners.clear();
+    this.indexes.forEach((index, n) => {
+      const own = mine[n]!;
+      own.length = 0;
+      for (const g of index.sharedWith(a)) {
+        own.push(g);
+        if (!this.strong(g)) continue;
+        for (const b of g.members) if (b > a && (only === null || only.has(b))) partners.add(b);
+      }
+      if (own.length > 1) own.sort(byOrder);
+    });
+    if (partners.size === 0) return;
+    links.clear();
+    for (const own of mine) {
+      for (const g of own) {
+        const spec = FIELD_SPECS[g.field];
+        const all = g.members;
+        if (all.length > spec.cap) continue;
+        const w = spec.weight * r[all.length]!;
+        if (w <= 0) continue;
+        for (const b of all) {
+          if (!partners.has(b)) continue;
+          let l = links.get(b);
+          if (l === undefined) links.set(b, (l = { a, b, weight: 0, h0: 0, h1: 0 }));
+          agree(l, g.field, w, all.length, r);
+        }
+      }
+    }
+    const found = this.found;
+    found.length = 0;
+    for (const l of links.values()) if (l.weight >= this.minWeight) found.push(l);
+    if (found.length > 1) found.sort(byOtherEnd);
+    for (const l of found) out.push(l);
+  }
+}
+
+const byOrder = (x: SharedValue, y: SharedValue): number => x.i - y.i;
+const byOtherEnd = (x: Link, y: Link): number => (x.b < y.b ? -1 : x.b > y.b ? 1 : 0);
 
 /** The step of the population that `rarity` reads (see there). */
 function populationStep(n: number): number {
@@ -445,7 +444,7 @@ export class PairScorer {
     }
     // Every pair inside a changed value (a value past its cap included: its pairs lose it).
     const touched = new Map<string, Set<string>>();
-    const pairs: [string, string][] = [];
+    let rescored = 0;
     for (const g of changed) {
       const m = g.members;
       for (let i = 0; i < m.length; i++) {
@@ -456,18 +455,15 @@ export class PairScorer {
           if (!set) touched.set(a, (set = new Set()));
           if (!set.has(b)) {
             set.add(b);
-            pairs.push([a, b]);
+            rescored++;
           }
         }
       }
     }
-    this.rescored = pairs.length;
-    const weak = weakFor(minWeight);
+    this.rescored = rescored;
+    const rows = new RowScorer(indexes, population, minWeight);
     const fresh: Link[] = [];
-    for (const [a, b] of pairs) {
-      const l = scoreOnePair(indexes, a, b, population, minWeight, weak);
-      if (l) fresh.push(l);
-    }
+    for (const [a, bs] of touched) rows.row(a, bs, fresh);
     fresh.sort(byEnds);
     // The previous links minus the pairs scored again, merged with their new scores (both sorted).
     const out: Link[] = [];
@@ -484,23 +480,6 @@ export class PairScorer {
 }
 
 const byEnds = (x: Link, y: Link): number => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : x.b > y.b ? 1 : 0);
-
-/** One pair's link as `scorePairs` would score it (null under `minWeight`); `a` < `b`. */
-function scoreOnePair(indexes: readonly AttributeIndex[], a: string, b: string, population: number, minWeight: number, weak: Set<LinkField>): Link | null {
-  const shared: SharedValue[][] = indexes.map((x) => x.sharedWith(a).filter((g) => g.members.includes(b)).sort((x, y) => x.i - y.i));
-  // Weak values count only for a pair that shares a stronger one.
-  if (!shared.some((list) => list.some((g) => isStrong(g, weak, population)))) return null;
-  const l: Link = { a, b, weight: 0, h0: 0, h1: 0 };
-  for (const list of shared) {
-    for (const g of list) {
-      const spec = FIELD_SPECS[g.field];
-      if (g.members.length > spec.cap) continue;
-      const w = spec.weight * rarity(g.members.length, population);
-      if (w > 0) agree(l, g.field, w, g.members.length, population);
-    }
-  }
-  return l.weight >= minWeight ? l : null;
-}
 
 // The package is CommonJS whose typings declare an ES default export: at run time the module
 // object is the function itself.
