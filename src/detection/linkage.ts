@@ -286,14 +286,15 @@ function isStrong(g: SharedValue, weak: ReadonlySet<LinkField>, r: Float64Array)
   return !weak.has(g.field) && g.members.length <= spec.cap && spec.weight * r[g.members.length]! > 0;
 }
 
+/** The largest cap of any field: the most holders a value within its cap can have. */
+const MAX_CAP = Math.max(...FIELDS.map((f) => FIELD_SPECS[f].cap));
+
 /**
  * `rarity(k, population)` for every number of holders a value within its cap can have (the
  * same numbers, computed once per population instead of once per pair and value).
  */
 function raritiesAt(population: number): Float64Array {
-  let max = 0;
-  for (const f of FIELDS) max = Math.max(max, FIELD_SPECS[f].cap);
-  return Float64Array.from({ length: max + 1 }, (_, k) => rarity(k, population));
+  return Float64Array.from({ length: MAX_CAP + 1 }, (_, k) => rarity(k, population));
 }
 
 /**
@@ -663,6 +664,7 @@ function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: b
     if (k === undefined) {
       key.set(id, (k = String(ids.length)));
       ids.push(id);
+      g.addNode(k);
     }
     return k;
   };
@@ -671,7 +673,6 @@ function louvainGroups(links: readonly Link[]): { groups: string[][]; stalled: b
     ends[2 * i] = nodeKey(l.a);
     ends[2 * i + 1] = nodeKey(l.b);
   });
-  for (let i = 0; i < ids.length; i++) g.addNode(String(i));
   links.forEach((l, i) => g.addUndirectedEdgeWithKey(i, ends[2 * i]!, ends[2 * i + 1]!, { weight: l.weight }));
   const { part, stalled, fallback } = louvainOrFallback(g);
   const byComm = new Map<number, string[]>();
