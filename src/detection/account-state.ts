@@ -19,6 +19,12 @@ const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 /** A request through a shared exit this long after the previous one begins another visit. */
 const EXIT_VISIT_GAP = HOUR;
+/**
+ * Plain requests from home or mobile lines in two countries this close together are two places
+ * at once: no one travels between countries in an hour (`placeSwitches`; a border commuter
+ * can, see detection.md's known weaknesses).
+ */
+export const PLACE_WINDOW = 60 * 60_000;
 /** The last user agent each account and key keeps: a few hundred distinct strings among millions of accounts. */
 const USER_AGENTS = new Interner(4096);
 
@@ -166,6 +172,16 @@ export interface AccountStateData {
   exitAddrs?: number;
   exitVisits?: number;
   exitLastTs?: number;
+  /**
+   * Places in two countries at once: the last plain request from a home or mobile line (not an
+   * anonymizer, not a shared exit) — its time and its country's hash (0: none yet) — and how many
+   * such requests came from another country than the one before them within `PLACE_WINDOW`.
+   * One person is in one country at a time; a key in use at home and abroad within the hour is
+   * in two hands (optional: older states lack them).
+   */
+  placeTs?: number;
+  placeCc?: number;
+  placeSwitches?: number;
   /** Requests in the current and previous hour (surge detection). */
   hourBucket: number;
   hourN: number;
@@ -186,9 +202,9 @@ export interface AccountStateData {
 }
 
 /** Scalar fields held as doubles (times, sums, tokens, and fields whose "none" is -1). */
-const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot', 'exitLastTs'] as const;
+const F64_FIELDS = ['inTok', 'outTok', 'firstTs', 'lastTs', 'gapLogSum', 'gapLogSq', 'turnsSum', 'day', 'hourBucket', 'lastAsn', 'lastPrefixSlot', 'lastTplSlot', 'exitLastTs', 'placeTs'] as const;
 /** Scalar fields held as 32-bit counts. */
-const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'exitAddr', 'exitAddrs', 'exitVisits', 'hourN', 'maxHourN'] as const;
+const U32_FIELDS = ['n', 'recentSimLen', 'recentSimPos', 'nearDup', 'content', 'shallow', 'withTools', 'cot', 'code', 'toolTrace', 'bench', 'probe', 'framed', 'cotSys', 'mc', 'gapN', 'dayN', 'maxDayN', 'activeDays', 'forwarded', 'withEndUser', 'restricted', 'offCountry', 'plainHome', 'proxyExit', 'exitAddr', 'exitAddrs', 'exitVisits', 'placeCc', 'placeSwitches', 'hourN', 'maxHourN'] as const;
 type ScalarField = (typeof F64_FIELDS)[number] | (typeof U32_FIELDS)[number];
 /**
  * Each scalar's place in its list, by name (for the per-event update, which reads the slot in
@@ -207,6 +223,7 @@ const F_lastAsn = F64_FIELDS.indexOf('lastAsn');
 const F_lastPrefixSlot = F64_FIELDS.indexOf('lastPrefixSlot');
 const F_lastTplSlot = F64_FIELDS.indexOf('lastTplSlot');
 const F_exitLastTs = F64_FIELDS.indexOf('exitLastTs');
+const F_placeTs = F64_FIELDS.indexOf('placeTs');
 const U_n = U32_FIELDS.indexOf('n');
 const U_recentSimLen = U32_FIELDS.indexOf('recentSimLen');
 const U_recentSimPos = U32_FIELDS.indexOf('recentSimPos');
@@ -235,6 +252,8 @@ const U_proxyExit = U32_FIELDS.indexOf('proxyExit');
 const U_exitAddr = U32_FIELDS.indexOf('exitAddr');
 const U_exitAddrs = U32_FIELDS.indexOf('exitAddrs');
 const U_exitVisits = U32_FIELDS.indexOf('exitVisits');
+const U_placeCc = U32_FIELDS.indexOf('placeCc');
+const U_placeSwitches = U32_FIELDS.indexOf('placeSwitches');
 const U_hourN = U32_FIELDS.indexOf('hourN');
 const U_maxHourN = U32_FIELDS.indexOf('maxHourN');
 
@@ -568,6 +587,15 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
       // A shared exit in the declared country is not the account's own home connection.
       if (country !== declaredCountry) s.plainAway = distinctAdd(s.plainAway, country);
       else if (!x.sharedExit) U[w + U_plainHome]!++;
+    }
+    if (x.ip && !x.ip.anonymized && !x.sharedExit && (x.ip.network_type === 'residential' || x.ip.network_type === 'mobile')) {
+      const cc = (hash32(country) | 1) >>> 0;
+      const prev = U[w + U_placeCc]!;
+      if (prev !== 0 && prev !== cc && t - F[d + F_placeTs]! <= PLACE_WINDOW && t >= F[d + F_placeTs]!) U[w + U_placeSwitches]!++;
+      if (prev === 0 || t >= F[d + F_placeTs]!) {
+        U[w + U_placeCc] = cc;
+        F[d + F_placeTs] = t;
+      }
     }
   }
   if (x.sharedExit) {

@@ -52,6 +52,8 @@ export interface Derived {
   plainHome: number;
   /** Other countries the account connects from without an anonymizer. */
   plainAwayCountries: number;
+  /** Plain home or mobile requests from another country than the one just before them, within the hour (`placeSwitches`). */
+  placeSwitches: number;
   /** Share of requests through shared residential exits (addresses accounts of several declared countries use). */
   proxyExit: number;
   /** Distinct shared exits those requests came through (counted to 2), and visits to them. */
@@ -149,6 +151,7 @@ export function derive(s: AccountState): Derived {
     offCountry: s.offCountry / n,
     plainHome: s.plainHome / n,
     plainAwayCountries: distinctCount(s.plainAway),
+    placeSwitches: s.placeSwitches,
     proxyExit: s.proxyExit / n,
     exitAddrs: s.exitAddrs,
     exitVisits: s.exitVisits,

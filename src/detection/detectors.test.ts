@@ -714,8 +714,9 @@ describe('key sharing', () => {
   });
 
   it('flags a resold key when a buyer runs the same client as the owner: two clients, three networks, two countries abroad', async () => {
+    // The owner's use ends two hours before the first buyer's (in use at once, see below).
     const own = Array.from({ length: 480 }, (_, i) => event('k4', T0 + i * 15 * 60_000, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
-    const resale = T0 + 5 * 24 * HOUR;
+    const resale = T0 + 5 * 24 * HOUR + 2 * HOUR;
     // Buyer one in GB with its own client; buyer two, from a mobile network in DE, happens to use the owner's SDK.
     const b1 = Array.from({ length: 12 }, (_, i) => event('k4', resale + 10 * 60_000 + i * HOUR, { ip: ipOf('residential', 'GB', 40), user_agent: uas[1]!, prompt: PROMPTS.chat(i), turns: 3 }));
     const second = resale + 3 * HOUR + 20 * 60_000;
@@ -743,6 +744,38 @@ describe('key sharing', () => {
       expect(m.get(id)!.reasons.some((r) => r.code === 'key_used_by_many_clients')).toBe(false);
       expect(flagged(m.get(id))).toBe(false);
     }
+  });
+
+  it('flags a key in use at home and abroad within the hour: the first buyer while the owner still uses it', async () => {
+    // The owner's evenings at home in the US, a request every 20 minutes from 18:00 to 23:00 for five days.
+    const own: UsageEvent[] = [];
+    for (let day = 0; day < 5; day++) for (let i = 0; i < 15; i++) own.push(event('k5', T0 + day * 24 * HOUR + 18 * HOUR + i * 20 * 60_000, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    // One buyer, a home line in GB with another client, every three hours from the fourth day's 17:30 on.
+    const bought = T0 + 3 * 24 * HOUR + 17 * HOUR + 30 * 60_000;
+    const buyer = Array.from({ length: 12 }, (_, i) => event('k5', bought + i * 3 * HOUR, { ip: ipOf('residential', 'GB', 40), user_agent: uas[1]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const a = byId(await run([account('k5')], [...own, ...buyer])).get('k5')!;
+    expect(flagged(a)).toBe(true);
+    expect(a.labels).toContain('key_sharing');
+    expect(a.reasons.find((r) => r.code === 'key_used_in_two_countries_at_once')?.detail).toContain('within 60 minutes');
+    // The owner's 18:00 request, 30 minutes after the buyer's first: flagged at the next evaluation.
+    expect(Date.parse(a.first_flagged_at!) - bought).toBeLessThanOrEqual(HOUR);
+  });
+
+  it('does not read a traveller, a rotating proxy customer or a lone client as two places at once', async () => {
+    // A traveller: a laptop at home in the US for two days, then a phone in GB from eight hours after.
+    const left = T0 + 2 * 24 * HOUR;
+    const traveller = [
+      ...Array.from({ length: 40 }, (_, i) => event('kt', T0 + i * HOUR, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 })),
+      ...Array.from({ length: 40 }, (_, i) => event('kt', left + 8 * HOUR + i * HOUR, { ip: ipOf('mobile', 'GB', 4), user_agent: uas[1]!, prompt: PROMPTS.chat(i), turns: 3 })),
+    ];
+    // A proxy service's customer with two clients: its exits rotate across countries, minutes apart.
+    const proxy = Array.from({ length: 40 }, (_, i) => event('kp', T0 + i * 10 * 60_000, { ip: ipOf('residential', ROTATE[i % 5]!, 100 + i), user_agent: uas[i % 2]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    // One client at home in the US and in GB within the hour (a person on a remote desktop abroad, say): one client is not two hands.
+    const lone = Array.from({ length: 40 }, (_, i) => event('kl', T0 + i * 20 * 60_000, { ip: ipOf('residential', i % 2 ? 'GB' : 'US', 5 + (i % 2)), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    const m = byId(await run([account('kt'), account('kp'), account('kl')], [...traveller, ...proxy, ...lone]));
+    for (const id of ['kt', 'kp', 'kl']) expect(m.get(id)!.reasons.some((r) => r.code === 'key_used_in_two_countries_at_once'), id).toBe(false);
+    expect(flagged(m.get('kt'))).toBe(false);
+    expect(flagged(m.get('kl'))).toBe(false);
   });
 
   it('does not flag a developer using one client from home', async () => {

@@ -4,7 +4,7 @@
  * noisy-OR into the account's risk. Thresholds were set on the hard suite's training worlds only.
  */
 import type { Account, IpInfo, Reason } from '../core/index.js';
-import { DAY } from './account-state.js';
+import { DAY, PLACE_WINDOW } from './account-state.js';
 import type { Derived } from './derived.js';
 
 export interface Signal extends Reason {
@@ -173,6 +173,8 @@ const SUSTAINED_SWEEP_REQUESTS = 40;
 const FRESH_ACCOUNT_DAYS = 21;
 /** Multiple-choice items through rotating residential proxies that make an established account's traffic a sweep. */
 const ESTABLISHED_SWEEP_ITEMS = 30;
+/** Switches between countries within `PLACE_WINDOW` that make a key two places at once. */
+const PLACE_SWITCHES = 1;
 
 /** Traffic hops across many residential/mobile blocks in several countries (a proxy pool). */
 export function rotatesResidential(d: Derived): boolean {
@@ -232,6 +234,17 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
       code: 'key_used_by_many_clients',
       detail: ctx.explain === false ? '' : manyClients ? `${d.uas} client user agents from ${d.asns} networks in ${d.countries} countries` : `${d.uas} client user agents from ${d.asns} networks, with plain connections from ${d.plainAwayCountries} countries other than the declared one`,
       weight: clamp(0.72 + 0.06 * Math.max(0, d.uas - 3)),
+    });
+  } else if (ctx.hasNetworks && d.placeSwitches >= PLACE_SWITCHES && d.uas >= 2 && d.prefixes <= 4 && d.proxyExit === 0 && !rotatesResidential(d)) {
+    // Two places at once: plain requests from home or mobile lines in two countries within
+    // the hour of each other, from two clients, on a few fixed lines (a proxy pool's rotation is
+    // neither few nor fixed). The first buyer of a key shows it while the owner still uses it.
+    out.push({
+      detector: 'key_sharing',
+      label: 'key_sharing',
+      code: 'key_used_in_two_countries_at_once',
+      detail: ctx.explain === false ? '' : `${d.placeSwitches} request(s) from a home or mobile line in one country within ${PLACE_WINDOW / 60_000} minutes of one from another, ${d.uas} client user agents on ${d.prefixes} address blocks`,
+      weight: 0.72,
     });
   }
   return out;
