@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Account, AccountVerdict, UsageEvent, Verdicts, Watchlist } from '../core/index.js';
 import { runEngine } from './analyzer.js';
-import { account, event, fakeIntel, HOUR, ipOf, PROMPTS, T0 } from './test-world.js';
+import { account, countryOfIp, event, fakeIntel, HOUR, ipOf, PROMPTS, T0 } from './test-world.js';
 
 const flagged = (v: AccountVerdict | undefined): boolean => v?.recommended_action === 'step_up' || v?.recommended_action === 'block';
 
@@ -158,14 +158,27 @@ describe('distillation', () => {
     expect(sustained(ev)).toBe(false);
   });
 
-  it('needs 40 requests, half of them single-turn, and distillation content, not items alone', async () => {
+  it('needs 30 requests, half of them single-turn, and distillation content, not items alone', async () => {
     const read = async (id: string, events: UsageEvent[]): Promise<boolean> => sustained(byId(await run([account(id)], events)).get(id));
-    expect(await read('ss4', slowSweeps('ss4', 20, { mc: 0.25, cot: 0.35 }, { n: 39 }))).toBe(false);
-    expect(await read('ss5', slowSweeps('ss5', 20, { mc: 0.25, cot: 0.35 }, { n: 40 }))).toBe(true);
+    expect(await read('ss4', slowSweeps('ss4', 20, { mc: 0.25, cot: 0.35 }, { n: 29 }))).toBe(false);
+    expect(await read('ss5', slowSweeps('ss5', 20, { mc: 0.25, cot: 0.35 }, { n: 30 }))).toBe(true);
     // The same mix with the CoT questions asked in sessions: mostly multi-turn, not a sweep.
     expect(await read('ss6', slowSweeps('ss6', 20, { mc: 0.25, cot: 0.35 }, { cotTurns: 3 }))).toBe(false);
     // Single-turn questions with a fifth multiple-choice items but no CoT: content under 0.5.
     expect(await read('ss7', slowSweeps('ss7', 20, { mc: 0.2, cot: 0 }, { chatTurns: 1 }))).toBe(false);
+  });
+
+  it('leaves a proxy customer on sticky sessions to the proxy rule: home lines in several countries are no line of its own', async () => {
+    // The slow sweep's mix, but from a proxy service's sticky sessions: most requests through one
+    // home line in DE, the rest through lines in three other countries (9 blocks in all, too few
+    // to read as rotation).
+    const at = (e: UsageEvent, ip: string): UsageEvent => ({ ...e, ip, country: countryOfIp(ip) });
+    const sticky = slowSweeps('sp0', 10, { mc: 0.25, cot: 0.35 }, { n: 39 }).map((e, i) => at(e, i % 4 ? ipOf('residential', 'DE', 500 + (i % 3)) : ipOf('residential', ['BR', 'GB', 'JP'][i % 3]!, 600 + (i % 6))));
+    const a = byId(await run([account('sp0', { created_at: '2025-08-04T00:00:00Z' })], sticky)).get('sp0')!;
+    expect(a.reasons.map((r) => r.code)).not.toContain('sustained_benchmark_sweeps');
+    // The same traffic from one home line is a sweep of its own.
+    const home = slowSweeps('sp9', 10, { mc: 0.25, cot: 0.35 }, { n: 39 }).map((e) => at(e, ipOf('residential', 'DE', 500)));
+    expect(byId(await run([account('sp9', { created_at: '2025-08-04T00:00:00Z' })], home)).get('sp9')!.reasons.map((r) => r.code)).toContain('sustained_benchmark_sweeps');
   });
 
   it('reads the items of traffic that rotates residential proxies once, through the proxy rule', async () => {

@@ -120,17 +120,23 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       weight: evaluator && d.hoursCovered < 14 ? w * 0.3 : w,
     });
   }
-  // A sweep kept up below the volume gates: from 40 requests with prompt content, half or more
+  // A sweep kept up below the volume gates: from 30 requests with prompt content, half or more
   // single-turn, with distillation content and multiple-choice benchmark items at 15% or more.
   // A distiller's slower accounts, at 10 to 40 requests a day, otherwise wait a day or more at
-  // the step-up edge. Course homework is discounted above, and a declared evaluator's harness is
+  // the step-up edge (from 40 requests, as until session 15, a slow account's first evening of
+  // 20-30 sweeps waited for the next day's; 30 gave no benign account the signal over 80
+  // training worlds). Course homework is discounted above, and a declared evaluator's harness is
   // what it declared. Traffic that rotates residential proxies is left to its own, age-aware
   // reading of the same items (`benchmark_sweeps_via_residential_proxies`): one signal per piece
   // of evidence (read twice, a proxy customer's 44 requests with 8 items added up to a block).
   // That is what keeps proxy customers out: over their first few dozen requests their CoT chats
-  // can carry 12-18% items. A person who pastes that many items into CoT chats from a line of
-  // their own is read by this rule.
-  const viaProxies = ctx.hasNetworks && rotatesResidential(d);
+  // can carry 12-18% items. A proxy service's sticky sessions (most requests through one home
+  // line, the rest through lines in other countries) rotate too little to read as rotation, and
+  // are no line of the account's own either: traffic 80% from home or mobile lines in three or
+  // more countries is left out as well (a 1M-account world's established proxy customer, 39
+  // requests from 4 countries on 9 blocks). A person who pastes that many items into CoT chats
+  // from a line of their own is read by this rule.
+  const viaProxies = ctx.hasNetworks && (rotatesResidential(d) || (d.residential >= 0.8 && d.countries >= 3));
   if (!evaluator && !viaProxies && d.n * d.contentShare >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
     out.push({
       detector: 'distillation',
@@ -168,7 +174,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
 /** Requests on an account's only active day so far that make a sweep rate (`shallow_sweeps`). */
 const FIRST_DAY_SWEEP_RATE = 20;
 /** Requests with prompt content from which a low-rate sweep counts on its own (`sustained_benchmark_sweeps`). */
-const SUSTAINED_SWEEP_REQUESTS = 40;
+const SUSTAINED_SWEEP_REQUESTS = 30;
 /** An account first used within this many days of signup is fresh (a campaign's stock is). */
 const FRESH_ACCOUNT_DAYS = 21;
 /** Multiple-choice items through rotating residential proxies that make an established account's traffic a sweep. */
