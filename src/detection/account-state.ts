@@ -538,9 +538,12 @@ export type ReuseSink = (field: 'net_prefix' | 'template', value: string) => voi
 /**
  * Adds one event to an account's features. `declaredCountry` comes from the account record;
  * `onReuse` hears of a /24 prefix or template the account uses for the third time (linkage).
+ * Returns true when this event is the account's first from a second country at once (`placeSwitches`
+ * 0 → 1): new evidence, for the engine's re-scoring.
  */
-export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: string | undefined, onReuse?: ReuseSink): void {
+export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: string | undefined, onReuse?: ReuseSink): boolean {
   const { ev, f, t } = x;
+  let firstSwitch = false;
   // The slot's numbers, read and written in place (the accessors cost a call each, and this runs
   // for every event).
   const F = s.f;
@@ -589,9 +592,10 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
       else if (!x.sharedExit) U[w + U_plainHome]!++;
     }
     if (x.ip && !x.ip.anonymized && !x.sharedExit && (x.ip.network_type === 'residential' || x.ip.network_type === 'mobile')) {
-      const cc = (hash32(country) | 1) >>> 0;
+      // A two-letter code as its two character codes (never 0); anything longer hashed.
+      const cc = country.length === 2 ? 0x10000 | (country.charCodeAt(0) << 8) | country.charCodeAt(1) : (hash32(country) | 1) >>> 0;
       const prev = U[w + U_placeCc]!;
-      if (prev !== 0 && prev !== cc && t - F[d + F_placeTs]! <= PLACE_WINDOW && t >= F[d + F_placeTs]!) U[w + U_placeSwitches]!++;
+      if (prev !== 0 && prev !== cc && t - F[d + F_placeTs]! <= PLACE_WINDOW && t >= F[d + F_placeTs]!) firstSwitch = U[w + U_placeSwitches]!++ === 0;
       if (prev === 0 || t >= F[d + F_placeTs]!) {
         U[w + U_placeCc] = cc;
         F[d + F_placeTs] = t;
@@ -654,7 +658,7 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
     if (turns <= 1) U[w + U_shallow]!++;
   }
   if ((ev.tools ?? f?.tools ?? 0) > 0) U[w + U_withTools]!++;
-  if (!f) return;
+  if (!f) return firstSwitch;
   U[w + U_content]!++;
   s.langs = cappedAdd(s.langs, f.lang, 8);
   const ti = TASK_INDEX.get(f.task);
@@ -702,6 +706,7 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
     U[w + U_recentSimPos] = (U[w + U_recentSimPos]! + 1) % RECENT_SIM;
     if (U[w + U_recentSimLen]! < RECENT_SIM) U[w + U_recentSimLen]!++;
   }
+  return firstSwitch;
 }
 
 /** Per-key state: how many clients and places use a key (key sharing within an account). */

@@ -416,14 +416,13 @@ export class DetectionEngine {
     if (acc === undefined) acc = s.account = this.accounts.get(id);
     this.ingesting = id;
     const places = exactSize(s.uas) + exactSize(s.countries) + exactSize(s.asns);
-    const oneCountryAtATime = s.placeSwitches === 0;
     const sameKey = ev.key_id !== undefined && ev.key_id === s.lastKey && s.lastKeyGen === this.keysGen;
     x.sharedExit = x.ip !== null && !x.ip.anonymized && (x.ip.network_type === 'residential' || x.ip.network_type === 'mobile') && this.sharedExit(ev.ip!, acc?.declared_country);
-    updateAccount(s, x, acc?.declared_country, this.onReuse);
+    const firstSwitch = updateAccount(s, x, acc?.declared_country, this.onReuse);
     // A client, country or network the account has not used before is new evidence (a resold
     // key, a hop), and so is its first request from a second country at once (the owner's next
     // request after a buyer's first): such an account is re-scored at the next evaluation.
-    const novel = exactSize(s.uas) + exactSize(s.countries) + exactSize(s.asns) !== places || (oneCountryAtATime && s.placeSwitches > 0);
+    const novel = exactSize(s.uas) + exactSize(s.countries) + exactSize(s.asns) !== places || firstSwitch;
     this.imported?.observe(id, ev.ip, ev.asn ?? x.ip?.asn, x.f?.tpl);
     if (x.restricted) this.restrictedHits.set(id, (this.restrictedHits.get(id) ?? 0) + 1);
     if (ev.key_id) {
