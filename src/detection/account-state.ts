@@ -20,11 +20,13 @@ export const DAY = 24 * HOUR;
 /** A request through a shared exit this long after the previous one begins another visit. */
 const EXIT_VISIT_GAP = HOUR;
 /**
- * Plain requests from home or mobile lines in two countries this close together are two places
- * at once: no one travels between countries in an hour (`placeSwitches`; a border commuter
- * can, see detection.md's known weaknesses).
+ * Plain requests from home lines in two countries this close together are two places at once: no
+ * one travels between countries in an hour (`placeSwitches`; a border commuter can, see
+ * detection.md's known weaknesses).
  */
 export const PLACE_WINDOW = 60 * 60_000;
+/** The bit of `placeCc` that marks the declared country. */
+const PLACE_HOME = 0x1000000;
 /** The last user agent each account and key keeps: a few hundred distinct strings among millions of accounts. */
 const USER_AGENTS = new Interner(4096);
 
@@ -173,11 +175,12 @@ export interface AccountStateData {
   exitVisits?: number;
   exitLastTs?: number;
   /**
-   * Places in two countries at once: the last plain request from a home or mobile line (not an
-   * anonymizer, not a shared exit) — its time and its country's hash (0: none yet) — and how many
-   * such requests came from another country than the one before them within `PLACE_WINDOW`.
-   * One person is in one country at a time; a key in use at home and abroad within the hour is
-   * in two hands (optional: older states lack them).
+   * Places in two countries at once: the last plain request from a home line (residential, not
+   * an anonymizer, not a shared exit) — its time and its country's code (0: none yet) — and how
+   * many such requests came from another country than the one before them within
+   * `PLACE_WINDOW`, one of the two being the declared country. One person is in one country at a
+   * time; a key in use at home and abroad within the hour is in two hands (optional: older
+   * states lack them).
    */
   placeTs?: number;
   placeCc?: number;
@@ -591,11 +594,19 @@ export function updateAccount(s: AccountState, x: EventFacts, declaredCountry: s
       if (country !== declaredCountry) s.plainAway = distinctAdd(s.plainAway, country);
       else if (!x.sharedExit) U[w + U_plainHome]!++;
     }
-    if (x.ip && !x.ip.anonymized && !x.sharedExit && (x.ip.network_type === 'residential' || x.ip.network_type === 'mobile')) {
-      // A two-letter code as its two character codes (never 0); anything longer hashed.
-      const cc = country.length === 2 ? 0x10000 | (country.charCodeAt(0) << 8) | country.charCodeAt(1) : (hash32(country) | 1) >>> 0;
+    // Home lines only: a phone roaming abroad keeps its home carrier's addresses, so a traveller's
+    // phone and laptop would be two countries at once.
+    if (declaredCountry && x.ip && !x.ip.anonymized && !x.sharedExit && x.ip.network_type === 'residential') {
+      const home = country === declaredCountry;
+      // A two-letter code as its two character codes, anything longer hashed to 24 bits (never
+      // 0), and a bit for the declared country.
+      const cc = (country.length === 2 ? 0x10000 | (country.charCodeAt(0) << 8) | country.charCodeAt(1) : (hash32(country) & 0xffffff) | 1) | (home ? PLACE_HOME : 0);
       const prev = U[w + U_placeCc]!;
-      if (prev !== 0 && prev !== cc && t - F[d + F_placeTs]! <= PLACE_WINDOW && t >= F[d + F_placeTs]!) firstSwitch = U[w + U_placeSwitches]!++ === 0;
+      // One of the two is the declared country: the owner at home and someone abroad (two lines
+      // abroad, a proxy customer's exits say, are not read).
+      if (prev !== 0 && (prev & ~PLACE_HOME) !== (cc & ~PLACE_HOME) && (home || (prev & PLACE_HOME) !== 0) && t - F[d + F_placeTs]! <= PLACE_WINDOW && t >= F[d + F_placeTs]!) {
+        firstSwitch = U[w + U_placeSwitches]!++ === 0;
+      }
       if (prev === 0 || t >= F[d + F_placeTs]!) {
         U[w + U_placeCc] = cc;
         F[d + F_placeTs] = t;

@@ -36,6 +36,7 @@ export interface Derived {
   asns: number;
   countries: number;
   uas: number;
+  keys: number;
   endUsers: number;
   endUserShare: number;
   forwardedShare: number;
@@ -52,7 +53,7 @@ export interface Derived {
   plainHome: number;
   /** Other countries the account connects from without an anonymizer. */
   plainAwayCountries: number;
-  /** Plain home or mobile requests from another country than the one just before them, within the hour (`placeSwitches`). */
+  /** Plain home-line requests from another country than the one just before them, within the hour, one of the two the declared country (`placeSwitches`). */
   placeSwitches: number;
   /** Share of requests through shared residential exits (addresses accounts of several declared countries use). */
   proxyExit: number;
@@ -137,6 +138,7 @@ export function derive(s: AccountState): Derived {
     asns: distinctCount(s.asns),
     countries: distinctCount(s.countries),
     uas: distinctCount(s.uas),
+    keys: distinctCount(s.keys),
     endUsers: distinctCount(s.endUsers),
     endUserShare: s.withEndUser / n,
     forwardedShare: s.forwarded / n,

@@ -168,7 +168,7 @@ describe('distillation', () => {
     expect(await read('ss7', slowSweeps('ss7', 20, { mc: 0.2, cot: 0 }, { chatTurns: 1 }))).toBe(false);
   });
 
-  it('leaves a proxy customer on sticky sessions to the proxy rule: home lines in several countries are no line of its own', async () => {
+  it('leaves an established proxy customer on sticky sessions to the proxy rule\'s volume, not a fresh account', async () => {
     // The slow sweep's mix, but from a proxy service's sticky sessions: most requests through one
     // home line in DE, the rest through lines in three other countries (9 blocks in all, too few
     // to read as rotation).
@@ -176,6 +176,10 @@ describe('distillation', () => {
     const sticky = slowSweeps('sp0', 10, { mc: 0.25, cot: 0.35 }, { n: 39 }).map((e, i) => at(e, i % 4 ? ipOf('residential', 'DE', 500 + (i % 3)) : ipOf('residential', ['BR', 'GB', 'JP'][i % 3]!, 600 + (i % 6))));
     const a = byId(await run([account('sp0', { created_at: '2025-08-04T00:00:00Z' })], sticky)).get('sp0')!;
     expect(a.reasons.map((r) => r.code)).not.toContain('sustained_benchmark_sweeps');
+    // A fresh account (signed up two days before) with the same traffic is a sweep: a distiller's
+    // new stock does not escape by sending a few requests through lines abroad.
+    const fresh = slowSweeps('sp8', 10, { mc: 0.25, cot: 0.35 }, { n: 39 }).map((e, i) => at(e, sticky[i]!.ip!));
+    expect(byId(await run([account('sp8', { created_at: '2026-01-31T00:00:00Z' })], fresh)).get('sp8')!.reasons.map((r) => r.code)).toContain('sustained_benchmark_sweeps');
     // The same traffic from one home line is a sweep of its own.
     const home = slowSweeps('sp9', 10, { mc: 0.25, cot: 0.35 }, { n: 39 }).map((e) => at(e, ipOf('residential', 'DE', 500)));
     expect(byId(await run([account('sp9', { created_at: '2025-08-04T00:00:00Z' })], home)).get('sp9')!.reasons.map((r) => r.code)).toContain('sustained_benchmark_sweeps');
@@ -774,21 +778,34 @@ describe('key sharing', () => {
     expect(Date.parse(a.first_flagged_at!) - bought).toBeLessThanOrEqual(HOUR);
   });
 
-  it('does not read a traveller, a rotating proxy customer or a lone client as two places at once', async () => {
+  it('does not read a traveller, a proxy customer, a team or a lone client as two places at once', async () => {
+    const twoPlaces = (v: AccountVerdict | undefined): boolean => (v?.reasons ?? []).some((r) => r.code === 'key_used_in_two_countries_at_once');
     // A traveller: a laptop at home in the US for two days, then a phone in GB from eight hours after.
     const left = T0 + 2 * 24 * HOUR;
     const traveller = [
       ...Array.from({ length: 40 }, (_, i) => event('kt', T0 + i * HOUR, { ip: ipOf('residential', 'US', 3), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 })),
       ...Array.from({ length: 40 }, (_, i) => event('kt', left + 8 * HOUR + i * HOUR, { ip: ipOf('mobile', 'GB', 4), user_agent: uas[1]!, prompt: PROMPTS.chat(i), turns: 3 })),
     ];
-    // A proxy service's customer with two clients: its exits rotate across countries, minutes apart.
-    const proxy = Array.from({ length: 40 }, (_, i) => event('kp', T0 + i * 10 * 60_000, { ip: ipOf('residential', ROTATE[i % 5]!, 100 + i), user_agent: uas[i % 2]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    // A traveller in GB with a laptop on the hotel's line and a phone roaming on its US carrier, minutes apart.
+    const roaming = Array.from({ length: 40 }, (_, i) => event('kr', T0 + i * 20 * 60_000, { ip: i % 2 ? ipOf('residential', 'GB', 7) : ipOf('mobile', 'US', 8), user_agent: uas[i % 2]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    // A proxy service's customer declared in the US with two clients, its exits rotating over home
+    // lines in the US and GB minutes apart (one country abroad: no other key-sharing reading).
+    const proxy = Array.from({ length: 40 }, (_, i) => event('kp', T0 + i * 10 * 60_000, { ip: ipOf('residential', i % 2 ? 'GB' : 'US', 100 + 250 * i), user_agent: uas[i % 2]!, prompt: PROMPTS.chat(i), turns: 3 }));
+    // A team: one member at home in the US, one in GB, each with a key of their own; and a
+    // business-verified org whose two members share one key.
+    const team = (id: string, keys: boolean): UsageEvent[] =>
+      Array.from({ length: 40 }, (_, i) => event(id, T0 + i * 20 * 60_000, { ip: ipOf('residential', i % 2 ? 'GB' : 'US', 9 + (i % 2)), user_agent: uas[i % 2]!, ...(keys ? { key_id: `key_${id}_${i % 2}` } : {}), prompt: PROMPTS.chat(i), turns: 3 }));
     // One client at home in the US and in GB within the hour (a person on a remote desktop abroad, say): one client is not two hands.
     const lone = Array.from({ length: 40 }, (_, i) => event('kl', T0 + i * 20 * 60_000, { ip: ipOf('residential', i % 2 ? 'GB' : 'US', 5 + (i % 2)), user_agent: uas[0]!, prompt: PROMPTS.chat(i), turns: 3 }));
-    const m = byId(await run([account('kt'), account('kp'), account('kl')], [...traveller, ...proxy, ...lone]));
-    for (const id of ['kt', 'kp', 'kl']) expect(m.get(id)!.reasons.some((r) => r.code === 'key_used_in_two_countries_at_once'), id).toBe(false);
-    expect(flagged(m.get('kt'))).toBe(false);
-    expect(flagged(m.get('kl'))).toBe(false);
+    const org = account('ko', { org_id: 'org_ko', org_name: 'Two Offices Ltd', verification: 'business' });
+    const m = byId(await run([account('kt'), account('kr'), account('kp'), account('km'), org, account('kl')], [...traveller, ...roaming, ...proxy, ...team('km', true), ...team('ko', false), ...lone]));
+    for (const id of ['kt', 'kr', 'kp', 'km', 'ko', 'kl']) {
+      expect(twoPlaces(m.get(id)), id).toBe(false);
+      expect(flagged(m.get(id)), id).toBe(false);
+    }
+    // The same team traffic through one key of a person's account is two places at once.
+    const shared = byId(await run([account('ks')], team('ks', false))).get('ks');
+    expect(twoPlaces(shared)).toBe(true);
   });
 
   it('does not flag a developer using one client from home', async () => {

@@ -132,11 +132,14 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   // That is what keeps proxy customers out: over their first few dozen requests their CoT chats
   // can carry 12-18% items. A proxy service's sticky sessions (most requests through one home
   // line, the rest through lines in other countries) rotate too little to read as rotation, and
-  // are no line of the account's own either: traffic 80% from home or mobile lines in three or
-  // more countries is left out as well (a 1M-account world's established proxy customer, 39
-  // requests from 4 countries on 9 blocks). A person who pastes that many items into CoT chats
-  // from a line of their own is read by this rule.
-  const viaProxies = ctx.hasNetworks && (rotatesResidential(d) || (d.residential >= 0.8 && d.countries >= 3));
+  // the proxy rule does not read them: from an established account (first used more than 21 days
+  // after signup) traffic 80% from home or mobile lines in three or more countries needs that
+  // rule's sweep volume, 30 multiple-choice items (a 1M-account world's established proxy
+  // customer: 39 requests from 4 countries on 9 blocks, 6 items). A fresh account is read as
+  // before, so a distiller's new stock does not escape by adding a few requests from abroad. A
+  // person who pastes that many items into CoT chats from a line of their own is read by this rule.
+  const stickyEstablished = ctx.hasNetworks && d.residential >= 0.8 && d.countries >= 3 && establishedAccount(a, d) && Math.round(d.mc * d.n * d.contentShare) < ESTABLISHED_SWEEP_ITEMS;
+  const viaProxies = ctx.hasNetworks && (rotatesResidential(d) || stickyEstablished);
   if (!evaluator && !viaProxies && d.n * d.contentShare >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
     out.push({
       detector: 'distillation',
@@ -182,6 +185,11 @@ const ESTABLISHED_SWEEP_ITEMS = 30;
 /** Switches between countries within `PLACE_WINDOW` that make a key two places at once. */
 const PLACE_SWITCHES = 1;
 
+/** First used more than `FRESH_ACCOUNT_DAYS` after signup (a campaign's stock is put to work as it is made). */
+function establishedAccount(a: Account | undefined, d: Derived): boolean {
+  return !!a && (d.firstTs - Date.parse(a.created_at)) / DAY > FRESH_ACCOUNT_DAYS;
+}
+
 /** Traffic hops across many residential/mobile blocks in several countries (a proxy pool). */
 export function rotatesResidential(d: Derived): boolean {
   return d.residential >= 0.8 && d.countries >= 4 && d.prefixes >= Math.min(12, 0.5 * d.n);
@@ -211,7 +219,7 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
     // such an established account only a sweep's volume counts, several dozen items: over a
     // few months of homework a heavy user's dozen or so items pile up.
     const usedAfterDays = a ? (d.firstTs - Date.parse(a.created_at)) / DAY : NaN;
-    const established = usedAfterDays > FRESH_ACCOUNT_DAYS;
+    const established = establishedAccount(a, d);
     const mcItems = Math.round(d.mc * d.n * d.contentShare);
     if (ctx.hasContent && sweepMix && (!established || mcItems >= ESTABLISHED_SWEEP_ITEMS)) {
       out.push({
@@ -241,15 +249,18 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
       detail: ctx.explain === false ? '' : manyClients ? `${d.uas} client user agents from ${d.asns} networks in ${d.countries} countries` : `${d.uas} client user agents from ${d.asns} networks, with plain connections from ${d.plainAwayCountries} countries other than the declared one`,
       weight: clamp(0.72 + 0.06 * Math.max(0, d.uas - 3)),
     });
-  } else if (ctx.hasNetworks && d.placeSwitches >= PLACE_SWITCHES && d.uas >= 2 && d.prefixes <= 4 && d.proxyExit === 0 && !rotatesResidential(d)) {
-    // Two places at once: plain requests from home or mobile lines in two countries within
-    // the hour of each other, from two clients, on a few fixed lines (a proxy pool's rotation is
-    // neither few nor fixed). The first buyer of a key shows it while the owner still uses it.
+  } else if (ctx.hasNetworks && d.placeSwitches >= PLACE_SWITCHES && d.uas >= 2 && d.keys <= 1 && d.prefixes <= 4 && d.proxyExit === 0 && !rotatesResidential(d) && !(a?.verification === 'business' && a.org_id)) {
+    // Two places at once: plain requests from home lines in the declared country and another
+    // within the hour of each other, from two clients, on a few fixed lines (a proxy pool's
+    // rotation is neither few nor fixed), through one key (a team's account gives each member a
+    // key; a business-verified org's members may share one). The first buyer of a key shows it
+    // while the owner still uses it. Once `key_used_by_many_clients` reads the key, this earlier
+    // and weaker reading of the same sharing is not added to it.
     out.push({
       detector: 'key_sharing',
       label: 'key_sharing',
       code: 'key_used_in_two_countries_at_once',
-      detail: ctx.explain === false ? '' : `${d.placeSwitches} request(s) from a home or mobile line in one country within ${PLACE_WINDOW / 60_000} minutes of one from another, ${d.uas} client user agents on ${d.prefixes} address blocks`,
+      detail: ctx.explain === false ? '' : `${d.placeSwitches} request(s) from a home line in one country within ${PLACE_WINDOW / 60_000} minutes of one from another (one of them ${a?.declared_country ?? 'the declared country'}), ${d.uas} client user agents on ${d.prefixes} address blocks`,
       weight: 0.72,
     });
   }
