@@ -105,39 +105,31 @@ describe('account state', () => {
 
   it('counts plain home-line requests in the declared country and another within the hour as two places at once', () => {
     const s = newAccountState('acc');
-    const at = (t: number, country: string, net: NetFacts, extra: Partial<EventFacts> = {}): EventFacts => {
-      const x = facts(t, '198.51.0.7', oneOff(0));
-      return { ...x, ev: { ...x.ev, country }, ip: net, ...extra };
-    };
     const home: NetFacts = { network_type: 'residential', anonymized: false };
-    const M = 60_000;
-    // Home in the US, the phone in the US 10 minutes later: one country.
-    updateAccount(s, at(T0, 'US', home), 'US');
-    updateAccount(s, at(T0 + 10 * M, 'US', { network_type: 'mobile', anonymized: false }), 'US');
-    expect(s.placeSwitches).toBe(0);
-    // Minutes later in GB: a phone (roaming keeps the home carrier's addresses, and a local SIM
-    // is no home line), a VPN exit on a home line, a hosting server, a shared exit: none counts.
-    updateAccount(s, at(T0 + 11 * M, 'GB', { network_type: 'mobile', anonymized: false }), 'US');
-    updateAccount(s, at(T0 + 12 * M, 'GB', { network_type: 'residential', anonymized: true }), 'US');
-    updateAccount(s, at(T0 + 13 * M, 'GB', { network_type: 'hosting', anonymized: false }), 'US');
-    updateAccount(s, at(T0 + 14 * M, 'GB', home, { sharedExit: true }), 'US');
-    expect(s.placeSwitches).toBe(0);
-    // A home line in GB 61 minutes after the last US one: a journey, not two places.
-    updateAccount(s, at(T0 + 61 * M, 'GB', home), 'US');
-    expect(s.placeSwitches).toBe(0);
-    // Two lines abroad within minutes (GB, then DE): not the declared country's, not read.
-    updateAccount(s, at(T0 + 65 * M, 'DE', home), 'US');
-    expect(s.placeSwitches).toBe(0);
-    // Home in the US 59 minutes after DE: two places at once; back to GB 20 minutes later: two.
-    updateAccount(s, at(T0 + 124 * M, 'US', home), 'US');
-    expect(s.placeSwitches).toBe(1);
-    updateAccount(s, at(T0 + 144 * M, 'GB', home), 'US');
-    expect(s.placeSwitches).toBe(2);
-    // A late event (from before the last one) counts nothing and does not move the last place back.
-    updateAccount(s, at(T0 + 130 * M, 'US', home), 'US');
-    expect(s.placeSwitches).toBe(2);
-    updateAccount(s, at(T0 + 150 * M, 'GB', home), 'US');
-    expect(s.placeSwitches).toBe(2);
+    const mobile: NetFacts = { network_type: 'mobile', anonymized: false };
+    // Each step: minutes after T0, country, network, whether through a shared exit, and the
+    // account's switches after it (the account declares the US).
+    const steps: [number, string, NetFacts, boolean, number, string][] = [
+      [0, 'US', home, false, 0, 'home in the US'],
+      [10, 'US', mobile, false, 0, 'the phone in the US: one country'],
+      // Minutes later in GB: a phone (roaming keeps the home carrier's addresses, and a local SIM
+      // is no home line), a VPN exit on a home line, a hosting server, a shared exit.
+      [11, 'GB', mobile, false, 0, 'a phone in GB'],
+      [12, 'GB', { network_type: 'residential', anonymized: true }, false, 0, 'a VPN exit on a home line'],
+      [13, 'GB', { network_type: 'hosting', anonymized: false }, false, 0, 'a hosting server'],
+      [14, 'GB', home, true, 0, 'a shared exit'],
+      [61, 'GB', home, false, 0, 'a home line in GB 61 minutes after the last US one: a journey'],
+      [65, 'DE', home, false, 0, 'two lines abroad (GB, then DE): neither the declared country'],
+      [124, 'US', home, false, 1, 'home in the US 59 minutes after DE: two places at once'],
+      [144, 'GB', home, false, 2, 'back to GB 20 minutes later'],
+      [130, 'US', home, false, 2, 'a late event counts nothing'],
+      [150, 'GB', home, false, 2, 'and does not move the last place back'],
+    ];
+    for (const [min, country, ip, sharedExit, switches, what] of steps) {
+      const x = facts(T0 + min * 60_000, '198.51.0.7', oneOff(0));
+      updateAccount(s, { ...x, ev: { ...x.ev, country }, ip, sharedExit }, 'US');
+      expect(s.placeSwitches, what).toBe(switches);
+    }
     const back = fromData(structuredClone(toData(s)));
     expect([back.placeTs, back.placeCc, back.placeSwitches]).toEqual([s.placeTs, s.placeCc, s.placeSwitches]);
   });
