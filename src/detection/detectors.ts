@@ -138,8 +138,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
   // customer: 39 requests from 4 countries on 9 blocks, 6 items). A fresh account is read as
   // before, so a distiller's new stock does not escape by adding a few requests from abroad. A
   // person who pastes that many items into CoT chats from a line of their own is read by this rule.
-  const stickyEstablished = ctx.hasNetworks && d.residential >= 0.8 && d.countries >= 3 && establishedAccount(a, d) && Math.round(d.mc * d.n * d.contentShare) < ESTABLISHED_SWEEP_ITEMS;
-  const viaProxies = ctx.hasNetworks && (rotatesResidential(d) || stickyEstablished);
+  const viaProxies = ctx.hasNetworks && (rotatesResidential(d) || (d.residential >= 0.8 && d.countries >= 3 && establishedUnderSweepVolume(a, d)));
   if (!evaluator && !viaProxies && d.n * d.contentShare >= SUSTAINED_SWEEP_REQUESTS && content >= 0.5 && d.mc >= 0.15 && d.shallow >= 0.5) {
     out.push({
       detector: 'distillation',
@@ -185,9 +184,23 @@ const ESTABLISHED_SWEEP_ITEMS = 30;
 /** Switches between countries within `PLACE_WINDOW` that make a key two places at once. */
 const PLACE_SWITCHES = 1;
 
-/** First used more than `FRESH_ACCOUNT_DAYS` after signup (a campaign's stock is put to work as it is made). */
-function establishedAccount(a: Account | undefined, d: Derived): boolean {
-  return !!a && (d.firstTs - Date.parse(a.created_at)) / DAY > FRESH_ACCOUNT_DAYS;
+/** Days from signup to the account's first request (NaN without its record). */
+function daysToFirstUse(a: Account | undefined, d: Derived): number {
+  return a ? (d.firstTs - Date.parse(a.created_at)) / DAY : NaN;
+}
+
+/** Multiple-choice benchmark items the account has sent. */
+function mcItems(d: Derived): number {
+  return Math.round(d.mc * d.n * d.contentShare);
+}
+
+/**
+ * An established account (first used more than `FRESH_ACCOUNT_DAYS` after signup: a campaign's
+ * stock is put to work as it is made) with fewer multiple-choice items than a sweep's volume: a
+ * proxy customer's homework, not a sweep, however its share of items reads.
+ */
+function establishedUnderSweepVolume(a: Account | undefined, d: Derived): boolean {
+  return daysToFirstUse(a, d) > FRESH_ACCOUNT_DAYS && mcItems(d) < ESTABLISHED_SWEEP_ITEMS;
 }
 
 /** Traffic hops across many residential/mobile blocks in several countries (a proxy pool). */
@@ -218,10 +231,8 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
     // before) pastes the same few multiple-choice questions into CoT chats now and then; from
     // such an established account only a sweep's volume counts, several dozen items: over a
     // few months of homework a heavy user's dozen or so items pile up.
-    const usedAfterDays = a ? (d.firstTs - Date.parse(a.created_at)) / DAY : NaN;
-    const established = establishedAccount(a, d);
-    const mcItems = Math.round(d.mc * d.n * d.contentShare);
-    if (ctx.hasContent && sweepMix && (!established || mcItems >= ESTABLISHED_SWEEP_ITEMS)) {
+    if (ctx.hasContent && sweepMix && !establishedUnderSweepVolume(a, d)) {
+      const usedAfterDays = daysToFirstUse(a, d);
       out.push({
         detector: 'distillation',
         label: 'distillation',
@@ -229,7 +240,7 @@ export function networkSignals(a: Account | undefined, d: Derived, ctx: Detector
         detail:
           ctx.explain === false
             ? ''
-            : `${pct(d.mc)} multiple-choice benchmark items (${mcItems}), ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies over ${d.n} requests${Number.isFinite(usedAfterDays) ? `, first request ${Math.max(0, usedAfterDays).toFixed(0)} days after signup` : ''}`,
+            : `${pct(d.mc)} multiple-choice benchmark items (${mcItems(d)}), ${pct(d.bench)} benchmark-like and ${pct(d.cotSys)} CoT-system prompts through rotating residential proxies over ${d.n} requests${Number.isFinite(usedAfterDays) ? `, first request ${Math.max(0, usedAfterDays).toFixed(0)} days after signup` : ''}`,
         weight: d.n >= 25 ? 0.6 : 0.45,
       });
     }
