@@ -77,7 +77,7 @@ describe('evaluate', () => {
 afterAll(() => removeTempDirs());
 
 describe('formatTargetSummary', () => {
-  const tl = { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 100, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [1, 9, 40, 50], hourly_new_accounts: [3, 0, 0, 0] };
+  const tl = { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 100, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [1, 9, 40, 50], hourly_new_accounts: [3, 0, 0, 0], hourly_first_requests: [1, 1, 0, 1] };
   const truth: SimTruth = {
     accounts: {
       c1: { group: 'campaign:hydra', malicious: true, entity: null, labels: [] },
@@ -104,8 +104,9 @@ describe('formatTargetSummary', () => {
   it('counts the worlds that met each campaign target and pools the benign flags', () => {
     const hydra = text.split('\n').find((l) => l.startsWith('campaign:hydra'))!.trim().split(/\s+/);
     // worlds, accounts, caught (5 of 6), min recall (2 of 3), recall ≥ 95%, first ≤ 2%,
-    // 90% ≤ 10% (world a: hour 1 = 1%; world b never reaches 90%), median, impossible by 10%.
-    expect(hydra).toEqual(['campaign:hydra', '2', '6', '83.3%', '66.7%', '1/2', '2/2', '1/2', '1.0%', '0/2']);
+    // 90% ≤ 10% (world a: hour 1 = 1%; world b never reaches 90%), median, impossible by 10%,
+    // 90% used only after 10% (the last account's first request in hour 3, after 50%).
+    expect(hydra).toEqual(['campaign:hydra', '2', '6', '83.3%', '66.7%', '1/2', '2/2', '1/2', '1.0%', '0/2', '2/2']);
     const dev = text.split('\n').find((l) => l.startsWith('benign:dev'))!.trim().split(/\s+/);
     // FP, rate, worlds over 0.1%, blocked; then flagged at any moment online (the lifted flag too).
     expect(dev).toEqual(['benign:dev', '2', '4', '2', '50.0%', '2/2', '1', '3', '2/2']);

@@ -164,9 +164,9 @@ export function formatScoreTable(r: ScoreReport, title = ''): string {
   out.push(
     `precision ${pct(r.precision)}  recall ${pct(r.recall)}  flagged ${r.flagged}  false positives ${r.false_positives}  benign blocked ${r.benign_blocked}  benign flagged online ${known(r.benign_flagged_online)}  attribution ${pct(r.attribution.accuracy)} (errors on null-entity accounts: ${r.attribution.errors_on_null_entity})`,
   );
-  const camp = [['campaign', 'accts', '≥monitor', '≥step_up', 'block', 'attrib', 'first flag', '90% flagged', '90% existed']];
+  const camp = [['campaign', 'accts', '≥monitor', '≥step_up', 'block', 'attrib', 'first flag', '90% flagged', '90% existed', '90% used']];
   for (const [g, c] of Object.entries(r.campaigns)) {
-    camp.push([g, String(c.accounts), pct(c.recall_at.monitor), pct(c.recall_at.step_up), pct(c.recall_at.block), c.entity ? pct(c.attribution.accuracy) : 'n/a', ttd(c.time_to_detect.first), ttd(c.time_to_detect.p90), c.time_to_detect.p90_bound ? ttd(c.time_to_detect.p90_bound) : '—']);
+    camp.push([g, String(c.accounts), pct(c.recall_at.monitor), pct(c.recall_at.step_up), pct(c.recall_at.block), c.entity ? pct(c.attribution.accuracy) : 'n/a', ttd(c.time_to_detect.first), ttd(c.time_to_detect.p90), c.time_to_detect.p90_bound ? ttd(c.time_to_detect.p90_bound) : '—', c.time_to_detect.p90_used ? ttd(c.time_to_detect.p90_used) : '—']);
   }
   out.push(pad(camp));
   const ben = [['benign population', 'accts', 'FP', 'FP rate', 'blocked', 'flagged online', 'attrib err']];
@@ -221,31 +221,34 @@ export function formatEvalTable(report: EvalReport): string {
 /**
  * The targets of the detection issue across many worlds (one analyzer): for each campaign, how
  * many worlds met recall ≥ 95%, the first account flagged within 2% of the campaign's requests
- * and 90% within 10% (and in how many worlds 90% of its accounts did not even exist by then);
+ * and 90% within 10% (and in how many worlds 90% of its accounts did not even exist by then, or
+ * had not yet sent a request);
  * for each benign population, how many worlds kept it at or under 0.1% flagged, and blocks; and
  * the same for accounts flagged at any moment online (those still flagged at the end, and those
  * whose flag a later evaluation lifted).
  */
 export function formatTargetSummary(report: EvalReport, analyzer: string): string {
-  const camps = new Map<string, { worlds: number; accounts: number; caught: number; minRecall: number; recall95: number; first2: number; p90in10: number; p90Shares: number[]; boundOver10: number }>();
+  const camps = new Map<string, { worlds: number; accounts: number; caught: number; minRecall: number; recall95: number; first2: number; p90in10: number; p90Shares: number[]; boundOver10: number; usedOver10: number }>();
   const pops = new Map<string, { worlds: number; accounts: number; fp: number; over: number; blocked: number; online: number | null; onlineOver: number }>();
   for (const run of report.runs) {
     const res = run.results.find((x) => x.analyzer === analyzer);
     if (!res) continue;
     for (const [g, c] of Object.entries(res.report.campaigns)) {
-      const s = camps.get(g) ?? { worlds: 0, accounts: 0, caught: 0, minRecall: 1, recall95: 0, first2: 0, p90in10: 0, p90Shares: [], boundOver10: 0 };
+      const s = camps.get(g) ?? { worlds: 0, accounts: 0, caught: 0, minRecall: 1, recall95: 0, first2: 0, p90in10: 0, p90Shares: [], boundOver10: 0, usedOver10: 0 };
       s.worlds++;
       s.accounts += c.accounts;
       s.caught += c.by_action.step_up + c.by_action.block;
       s.minRecall = Math.min(s.minRecall, c.recall);
       if (c.recall >= 0.95) s.recall95++;
-      const { first, p90, p90_bound: bound } = c.time_to_detect;
+      const { first, p90, p90_bound: bound, p90_used: used } = c.time_to_detect;
       if ((first?.share ?? Infinity) <= 0.02) s.first2++;
       if (typeof p90?.share === 'number') {
         s.p90Shares.push(p90.share);
         if (p90.share <= 0.1) s.p90in10++;
       }
       if ((bound?.share ?? -Infinity) > 0.1) s.boundOver10++;
+      // Reports written before the first-request timeline existed have no `p90_used`.
+      if ((used?.share ?? -Infinity) > 0.1) s.usedOver10++;
       camps.set(g, s);
     }
     for (const [g, b] of Object.entries(res.report.populations)) {
@@ -261,9 +264,9 @@ export function formatTargetSummary(report: EvalReport, analyzer: string): strin
     }
   }
   const share = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-  const camp = [['campaign', 'worlds', 'accts', 'caught', 'min', 'recall≥95%', 'first≤2%', '90%≤10%', '90% median', '90% impossible by 10%']];
+  const camp = [['campaign', 'worlds', 'accts', 'caught', 'min', 'recall≥95%', 'first≤2%', '90%≤10%', '90% median', '90% impossible by 10%', '90% used after 10%']];
   for (const [g, s] of camps) {
-    camp.push([g, String(s.worlds), String(s.accounts), share(s.caught / s.accounts), share(s.minRecall), `${s.recall95}/${s.worlds}`, `${s.first2}/${s.worlds}`, `${s.p90in10}/${s.worlds}`, share(s.p90Shares.length > 0 ? median(s.p90Shares) : null), `${s.boundOver10}/${s.worlds}`]);
+    camp.push([g, String(s.worlds), String(s.accounts), share(s.caught / s.accounts), share(s.minRecall), `${s.recall95}/${s.worlds}`, `${s.first2}/${s.worlds}`, `${s.p90in10}/${s.worlds}`, share(s.p90Shares.length > 0 ? median(s.p90Shares) : null), `${s.boundOver10}/${s.worlds}`, `${s.usedOver10}/${s.worlds}`]);
   }
   const ben = [['benign population', 'worlds', 'accts', 'FP', 'FP rate', 'worlds >0.1%', 'blocked', 'flagged online', 'worlds >0.1% online']];
   // Benign rates are read against 0.1%: small ones get three decimals.

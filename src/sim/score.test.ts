@@ -22,7 +22,7 @@ const truth: SimTruth = {
     r1: { group: 'benign:reseller', malicious: false, entity: null, labels: ['reseller_customer_traffic'] },
   },
   campaigns: {
-    'campaign:hydra': { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 60, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [10, 20, 30], hourly_new_accounts: [2, 0, 1] },
+    'campaign:hydra': { first_request_at: '2026-01-01T00:00:00.000Z', accounts: 3, requests: 60, hour0: '2026-01-01T00:00:00.000Z', hourly_requests: [10, 20, 30], hourly_new_accounts: [2, 0, 1], hourly_first_requests: [0, 1, 1] },
   },
 };
 
@@ -86,6 +86,19 @@ describe('score', () => {
     expect(r.campaigns['campaign:hydra']!.time_to_detect.p90_bound).toMatchObject({ hours: 2, requests: 30, share: 0.5 });
     // No account timeline in the truth file: no bound.
     expect(r.campaigns['campaign:key_sharing']!.time_to_detect.p90_bound).toBeNull();
+  });
+
+  it('gives the moment 90% of the campaign\'s accounts had sent a request, and none when fewer ever did', () => {
+    // Only two of the three ever sent one: 90% were never all in use.
+    expect(r.campaigns['campaign:hydra']!.time_to_detect.p90_used).toBeNull();
+    // All three created in hour 0, the last first used in hour 2: after 10 + 20 requests.
+    const tl = { ...truth.campaigns!['campaign:hydra']!, hourly_new_accounts: [3, 0, 0], hourly_first_requests: [1, 1, 1] };
+    const t = score({ accounts: [] }, { ...truth, campaigns: { 'campaign:hydra': tl } }).campaigns['campaign:hydra']!.time_to_detect;
+    expect(t.p90_bound).toMatchObject({ hours: 0, requests: 0, share: 0 });
+    expect(t.p90_used).toMatchObject({ hours: 2, requests: 30, share: 0.5 });
+    // No first-request timeline in the truth file (one written before it existed): none.
+    expect(score({ accounts: [] }, { ...truth, campaigns: { 'campaign:hydra': { ...tl, hourly_first_requests: undefined } } }).campaigns['campaign:hydra']!.time_to_detect.p90_used).toBeNull();
+    expect(r.campaigns['campaign:key_sharing']!.time_to_detect.p90_used).toBeNull();
   });
 
   it('checks the reseller with campaign end users is monitored with their ids, not blocked', () => {

@@ -23,6 +23,7 @@ export const SimTruth = Truth.extend({
         hour0: z.string(),
         hourly_requests: z.array(z.number()),
         hourly_new_accounts: z.array(z.number()).optional(),
+        hourly_first_requests: z.array(z.number()).optional(),
       }),
     )
     .optional(),
@@ -58,6 +59,14 @@ export interface CampaignScore {
      * carries no account timeline.
      */
     p90_bound: Detection | null;
+    /**
+     * The earliest moment 90% of the campaign's accounts had sent a campaign request (start of
+     * the hour of the last such first request; hour resolution). Before it the rest were silent:
+     * a flag then needs evidence from their records alone (a shared card or device), and for a
+     * resold key there is none (the key is its owner's until a buyer uses it). Null when fewer
+     * ever sent one, or the truth file has no first-request timeline.
+     */
+    p90_used: Detection | null;
     undated: number;
   };
 }
@@ -133,13 +142,12 @@ function detection(
   return { hours: Math.max(0, (t - start) / 3_600_000), requests, share, at };
 }
 
-/** The start of the hour by whose end `need` of the campaign's accounts had been created. */
-function existedBy(need: number, start: number | null, timeline: NonNullable<SimTruth['campaigns']>[string] | undefined): Detection | null {
-  const created = timeline?.hourly_new_accounts;
-  if (!created || need === 0) return null;
+/** The start of the hour by whose end `need` of the campaign's accounts had been counted in `hourly` (created, or used). */
+function countedBy(hourly: number[] | undefined, need: number, start: number | null, timeline: NonNullable<SimTruth['campaigns']>[string] | undefined): Detection | null {
+  if (!hourly || !timeline || need === 0) return null;
   let n = 0;
-  for (let h = 0; h < created.length; h++) {
-    n += created[h]!;
+  for (let h = 0; h < hourly.length; h++) {
+    n += hourly[h]!;
     if (n >= need) return detection([Date.parse(timeline.hour0) + h * 3_600_000], 1, start, timeline);
   }
   return null;
@@ -188,7 +196,7 @@ export function score(verdicts: Pick<Verdicts, 'accounts'>, truthIn: Truth | Sim
         recall_at: { monitor: 0, throttle: 0, degrade: 0, step_up: 0, block: 0 },
         recall: 0,
         attribution: { correct: 0, wrong: 0, missing: 0, accuracy: null },
-        time_to_detect: { first: null, p90: null, p90_bound: null, undated: 0 },
+        time_to_detect: { first: null, p90: null, p90_bound: null, p90_used: null, undated: 0 },
       });
       c.accounts++;
       c.by_action[action]++;
@@ -248,7 +256,8 @@ export function score(verdicts: Pick<Verdicts, 'accounts'>, truthIn: Truth | Sim
     c.time_to_detect = {
       first: detection(times, 1, start, tl),
       p90: detection(times, Math.ceil(0.9 * c.accounts), start, tl),
-      p90_bound: existedBy(Math.ceil(0.9 * c.accounts), start, tl),
+      p90_bound: countedBy(tl?.hourly_new_accounts, Math.ceil(0.9 * c.accounts), start, tl),
+      p90_used: countedBy(tl?.hourly_first_requests, Math.ceil(0.9 * c.accounts), start, tl),
       undated: undated.get(g) ?? 0,
     };
   }

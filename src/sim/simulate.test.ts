@@ -58,6 +58,17 @@ describe('simulate', () => {
       }
       expect(tl.hourly_new_accounts).toEqual(created);
       expect(created.reduce((x, y) => x + y, 0)).toBe(tl.accounts);
+      // Each campaign account that sent a campaign request counted once, in the hour of its
+      // first (a resold key: its first buyer's request, not its owner's own use; an
+      // intermediary's end users inside a declared reseller are the reseller's requests).
+      const used = new Array<number>(tl.hourly_requests.length).fill(0);
+      const firstOf = new Map<string, number>();
+      for (const e of w.eventsOf(g)) if (!firstOf.has(e.account_id!)) firstOf.set(e.account_id!, Date.parse(e.ts));
+      for (const t of firstOf.values()) used[Math.min(used.length - 1, Math.max(0, Math.floor((t - h0) / 3_600_000)))]!++;
+      if (c.kind === 'key_sharing') {
+        expect(tl.hourly_first_requests!.reduce((x, y) => x + y, 0)).toBe(firstOf.size);
+        expect(tl.hourly_first_requests!.findIndex((x) => x > 0)).toBeGreaterThan(used.findIndex((x) => x > 0));
+      } else expect(tl.hourly_first_requests).toEqual(used);
       // The campaign's requests are its accounts' requests, plus (intermediary) those of its
       // end users inside the declared reseller, which stays benign; a resold key's requests
       // are the buyers' only (the owner's own use is not the campaign), and start at the resale.

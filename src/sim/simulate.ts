@@ -49,6 +49,13 @@ export interface CampaignTimeline {
    * campaign's accounts can be flagged.
    */
   hourly_new_accounts: number[];
+  /**
+   * Campaign accounts sending their first campaign request in each hour from hour0. Until an
+   * account is used nothing of the campaign shows through it (a resold key before its buyers'
+   * first request, a stock account kept in reserve): with `hourly_new_accounts`, this tells a
+   * detector's delay from the campaign's own pace.
+   */
+  hourly_first_requests: number[];
 }
 
 export interface SimResult {
@@ -165,12 +172,15 @@ async function writeWorld(
   for (const g of world.groups) groupStats[g] ??= { accounts: 0, events: 0 };
   const campaignAccounts: Record<string, number> = {};
   const campaignCreated: Record<string, number[]> = {};
+  /** Campaign accounts and their group (a campaign's stream can carry another account's requests: an intermediary's end users inside a declared reseller). */
+  const campaignOf = new Map<string, string>();
   let i = 0;
   for (const { account_id, line, created, truth } of world.accounts()) {
     if (accOut.push(line)) await accOut.flush();
     if (truthOut.push(`${i ? ',' : ''}${JSON.stringify(account_id)}:${JSON.stringify(truth)}`)) await truthOut.flush();
     (groupStats[truth.group] ??= { accounts: 0, events: 0 }).accounts++;
     if (truth.malicious) {
+      campaignOf.set(account_id, truth.group);
       campaignAccounts[truth.group] = (campaignAccounts[truth.group] ?? 0) + 1;
       (campaignCreated[truth.group] ??= []).push(created);
     }
@@ -181,9 +191,9 @@ async function writeWorld(
 
   // Events, merged in time order.
   const hours = Math.ceil((world.end - world.start) / HOUR);
-  const timelines = new Map<number, { first: number; n: number; hourly: Int32Array }>();
+  const timelines = new Map<number, { first: number; n: number; hourly: Int32Array; used: Map<string, number> }>();
   world.groups.forEach((g, gi) => {
-    if (g.startsWith('campaign:')) timelines.set(gi, { first: Infinity, n: 0, hourly: new Int32Array(hours) });
+    if (g.startsWith('campaign:')) timelines.set(gi, { first: Infinity, n: 0, hourly: new Int32Array(hours), used: new Map() });
   });
   const heap = new StreamHeap(world.streams.length);
   world.streams.forEach((st, k) => {
@@ -215,6 +225,7 @@ async function writeWorld(
       tl.n++;
       const h = Math.floor((ts - world.start) / HOUR);
       if (h >= 0 && h < hours) tl.hourly[h]!++;
+      if (ev.account_id && !tl.used.has(ev.account_id) && campaignOf.get(ev.account_id) === gname) tl.used.set(ev.account_id, ts);
     }
     if (events % every === 0) {
       progress({ phase: 'events', accounts: i, events, fraction: Math.min(1, (ts - world.start) / span), simTime: new Date(ts).toISOString() });
@@ -224,6 +235,15 @@ async function writeWorld(
 
   // Campaign timelines (merged by group name), then close truth.json.
   const campaigns: Record<string, CampaignTimeline> = {};
+  // An account's first request in its campaign, over all of the campaign's streams.
+  const firstUse = new Map<string, Map<string, number>>();
+  world.groups.forEach((g, gi) => {
+    const used = timelines.get(gi)?.used;
+    if (!used) return;
+    const m = firstUse.get(g) ?? new Map<string, number>();
+    for (const [id, t] of used) if (!(m.get(id)! <= t)) m.set(id, t);
+    firstUse.set(g, m);
+  });
   world.groups.forEach((g, gi) => {
     const tl = timelines.get(gi);
     if (!tl) return;
@@ -234,6 +254,7 @@ async function writeWorld(
       hour0: new Date(world.start).toISOString(),
       hourly_requests: new Array<number>(hours).fill(0),
       hourly_new_accounts: hourlyCounts(campaignCreated[g] ?? [], world.start, hours),
+      hourly_first_requests: hourlyCounts([...(firstUse.get(g)?.values() ?? [])], world.start, hours),
     });
     if (tl.first < Infinity && (cur.first_request_at === null || tl.first < Date.parse(cur.first_request_at))) {
       cur.first_request_at = new Date(tl.first).toISOString();
