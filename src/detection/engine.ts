@@ -135,6 +135,14 @@ const DEFAULT_EVALUATE_EVERY_MS = 15 * 60_000;
  * evasion's reading of the VPN share scores an account (see the fast path in `score`).
  */
 const MIN_SCORED_REQUESTS = 5;
+/**
+ * In a replay, an account scored this close under the step-up or block threshold is re-scored at
+ * the next evaluation after its next request, not after 25% more traffic. Online, `evaluateNow`
+ * reads every account with new traffic each time; a replay reads by growth to keep its cost down,
+ * and without this an account crossing a threshold between two reads was flagged up to a quarter
+ * of its traffic (and 5 requests) later than online.
+ */
+const NEAR_EDGE = 0.1;
 
 /** `combine` of the signals' weights, in order (the same product, without the weights array). */
 function combineSignals(signals: readonly Signal[]): number {
@@ -181,6 +189,8 @@ export class DetectionEngine {
   private memberCache = new Map<string, MemberSummary>();
   private readonly onReuse = (field: 'net_prefix' | 'template', value: string): void => this.reuseIndex.add(field, value, this.ingesting);
   private ingesting = '';
+  /** Accounts last scored just under an action's threshold (`NEAR_EDGE`): re-scored on their next request. Not checkpointed: after a restart they wait for growth again. */
+  private readonly nearEdge = new Set<string>();
   private readonly clock = createEventClock();
   /** One scratch record for the event being ingested (nothing keeps it past `ingest`). */
   private readonly scratch: EventFacts = { t: 0, ev: null as unknown as EngineEvent, f: null, ip: null, entityAsn: null, restricted: false };
@@ -448,8 +458,9 @@ export class DetectionEngine {
       }
     }
     // Re-scored at the next evaluation once its traffic grew by 25% (and 5 requests)
-    // since its last score, or it showed a new client or place; otherwise at the daily sweep.
-    if (s.n >= s.scoredN * 1.25 + 5 || (novel && s.n >= MIN_SCORED_REQUESTS)) {
+    // since its last score, or it showed a new client or place, or on any new request while its
+    // last score was just under an action's threshold (`nearEdge`); otherwise at the daily sweep.
+    if (s.n >= s.scoredN * 1.25 + 5 || (novel && s.n >= MIN_SCORED_REQUESTS) || (s.n > s.scoredN && this.nearEdge.has(id))) {
       this.dirty.add(id);
       this.stale.delete(id);
     } else if (!this.dirty.has(id)) this.stale.add(id);
@@ -670,10 +681,16 @@ export class DetectionEngine {
     if ((action === 'step_up' || action === 'block') && !this.firstFlagged.has(id)) this.firstFlagged.set(id, new Date(at).toISOString());
   }
 
-  /** Remembers the request count an account was scored at (see `ingest`). */
-  private markScored(id: string): void {
+  /**
+   * Remembers the request count an account was scored at (see `ingest`), and whether its risk was
+   * within `NEAR_EDGE` under the step-up or block threshold.
+   */
+  private markScored(id: string, risk: number): void {
     const s = this.states.get(id);
     if (s) s.scoredN = s.n;
+    const { stepUpAt, blockAt } = this.opts;
+    if ((risk >= stepUpAt - NEAR_EDGE && risk < stepUpAt) || (risk >= blockAt - NEAR_EDGE && risk < blockAt)) this.nearEdge.add(id);
+    else this.nearEdge.delete(id);
   }
 
   /**
@@ -686,12 +703,12 @@ export class DetectionEngine {
     const run = (id: string): void => {
       if (collect) {
         const a = this.assess(id);
-        this.markScored(id);
+        this.markScored(id, a.risk);
         this.record(at, id, a.action);
         out.push(a);
       } else {
         const sc = this.score(id, false);
-        this.markScored(id);
+        this.markScored(id, sc?.risk ?? 0);
         if (sc) this.record(at, id, sc.action);
       }
     };
@@ -1053,6 +1070,7 @@ export class DetectionEngine {
       networkEvents: number;
       importedHits?: ReturnType<ImportedIndicators['toJSON']>;
     };
+    this.nearEdge.clear();
     this.accounts.clear();
     for (const a of snap.accounts) this.accounts.set(a.account_id, a);
     const pend = new Set(snap.pendingIds);
@@ -1136,6 +1154,7 @@ export class DetectionEngine {
     this.endUsers.delete(id);
     this.restrictedHits.delete(id);
     this.derivedCache.delete(id);
+    this.nearEdge.delete(id);
     this.reuseIndexStale = true;
   }
 
