@@ -158,10 +158,10 @@ describe('distillation', () => {
     expect(sustained(ev)).toBe(false);
   });
 
-  it('needs 20 requests, half of them single-turn, and distillation content, not items alone', async () => {
+  it('needs 30 requests, half of them single-turn, and distillation content, not items alone', async () => {
     const read = async (id: string, events: UsageEvent[]): Promise<boolean> => sustained(byId(await run([account(id)], events)).get(id));
-    expect(await read('ss4', slowSweeps('ss4', 20, { mc: 0.25, cot: 0.35 }, { n: 19 }))).toBe(false);
-    expect(await read('ss5', slowSweeps('ss5', 20, { mc: 0.25, cot: 0.35 }, { n: 20 }))).toBe(true);
+    expect(await read('ss4', slowSweeps('ss4', 20, { mc: 0.25, cot: 0.35 }, { n: 29 }))).toBe(false);
+    expect(await read('ss5', slowSweeps('ss5', 20, { mc: 0.25, cot: 0.35 }, { n: 30 }))).toBe(true);
     // The same mix with the CoT questions asked in sessions: mostly multi-turn, not a sweep.
     expect(await read('ss6', slowSweeps('ss6', 20, { mc: 0.25, cot: 0.35 }, { cotTurns: 3 }))).toBe(false);
     // Single-turn questions with a fifth multiple-choice items but no CoT: content under 0.5.

@@ -120,14 +120,12 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
       weight: evaluator && d.hoursCovered < 14 ? w * 0.3 : w,
     });
   }
-  // A sweep kept up below the volume gates: from 20 requests with prompt content, half or more
+  // A sweep kept up below the volume gates: from 30 requests with prompt content, half or more
   // single-turn, with distillation content and multiple-choice benchmark items at 15% or more.
   // A distiller's slower accounts, at 10 to 40 requests a day, otherwise wait a day or more at
-  // the step-up edge: a slow account's first session of 20-30 sweeps (monitor, 0.60-0.69, with
-  // the first-day sweep rate) waited for its next session, a day or two later, past its
-  // campaign's 10% point (until session 16 this took 30 requests, 40 until session 15; from 20,
-  // 11 of 120 training distillers were flagged earlier and no benign account's flag moved over
-  // 80 training worlds). Course homework is discounted above, and a declared evaluator's harness is
+  // the step-up edge (from 40 requests, as until session 15, a slow account's first evening of
+  // 20-30 sweeps waited for the next day's; 30 gave no benign account the signal over 80
+  // training worlds). Course homework is discounted above, and a declared evaluator's harness is
   // what it declared. Traffic that rotates residential proxies is left to its own, age-aware
   // reading of the same items (`benchmark_sweeps_via_residential_proxies`): one signal per piece
   // of evidence (read twice, a proxy customer's 44 requests with 8 items added up to a block).
@@ -178,7 +176,7 @@ export function distillationSignals(a: Account | undefined, d: Derived, ctx: Det
 /** Requests on an account's only active day so far that make a sweep rate (`shallow_sweeps`). */
 const FIRST_DAY_SWEEP_RATE = 20;
 /** Requests with prompt content from which a low-rate sweep counts on its own (`sustained_benchmark_sweeps`). */
-const SUSTAINED_SWEEP_REQUESTS = 20;
+const SUSTAINED_SWEEP_REQUESTS = 30;
 /** An account first used within this many days of signup is fresh (a campaign's stock is). */
 const FRESH_ACCOUNT_DAYS = 21;
 /** Multiple-choice items through rotating residential proxies that make an established account's traffic a sweep. */
