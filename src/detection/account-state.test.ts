@@ -132,6 +132,10 @@ describe('account state', () => {
     }
     const back = fromData(structuredClone(toData(s)));
     expect([back.placeTs, back.placeCc, back.placeSwitches]).toEqual([s.placeTs, s.placeCc, s.placeSwitches]);
+    // A state saved before the fields existed starts at none.
+    const d = toData(s) as unknown as Record<string, unknown>;
+    for (const k of ['placeTs', 'placeCc', 'placeSwitches']) delete d[k];
+    expect(fromData(d as unknown as ReturnType<typeof toData>).placeSwitches).toBe(0);
   });
 
   it('restores a state saved before exits were told apart as one that rotated them', () => {

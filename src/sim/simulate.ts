@@ -174,6 +174,9 @@ async function writeWorld(
   const campaignCreated: Record<string, number[]> = {};
   /** Campaign accounts and their group (a campaign's stream can carry another account's requests: an intermediary's end users inside a declared reseller). */
   const campaignOf = new Map<string, string>();
+  /** Each campaign's accounts' first campaign requests (events come in time order: the first seen is the first). */
+  const campaignFirstUse: Record<string, number[]> = {};
+  const used = new Set<string>();
   let i = 0;
   for (const { account_id, line, created, truth } of world.accounts()) {
     if (accOut.push(line)) await accOut.flush();
@@ -191,9 +194,9 @@ async function writeWorld(
 
   // Events, merged in time order.
   const hours = Math.ceil((world.end - world.start) / HOUR);
-  const timelines = new Map<number, { first: number; n: number; hourly: Int32Array; used: Map<string, number> }>();
+  const timelines = new Map<number, { first: number; n: number; hourly: Int32Array }>();
   world.groups.forEach((g, gi) => {
-    if (g.startsWith('campaign:')) timelines.set(gi, { first: Infinity, n: 0, hourly: new Int32Array(hours), used: new Map() });
+    if (g.startsWith('campaign:')) timelines.set(gi, { first: Infinity, n: 0, hourly: new Int32Array(hours) });
   });
   const heap = new StreamHeap(world.streams.length);
   world.streams.forEach((st, k) => {
@@ -225,7 +228,10 @@ async function writeWorld(
       tl.n++;
       const h = Math.floor((ts - world.start) / HOUR);
       if (h >= 0 && h < hours) tl.hourly[h]!++;
-      if (ev.account_id && !tl.used.has(ev.account_id) && campaignOf.get(ev.account_id) === gname) tl.used.set(ev.account_id, ts);
+      if (ev.account_id && campaignOf.get(ev.account_id) === gname && !used.has(ev.account_id)) {
+        used.add(ev.account_id);
+        (campaignFirstUse[gname] ??= []).push(ts);
+      }
     }
     if (events % every === 0) {
       progress({ phase: 'events', accounts: i, events, fraction: Math.min(1, (ts - world.start) / span), simTime: new Date(ts).toISOString() });
@@ -235,15 +241,6 @@ async function writeWorld(
 
   // Campaign timelines (merged by group name), then close truth.json.
   const campaigns: Record<string, CampaignTimeline> = {};
-  // An account's first request in its campaign, over all of the campaign's streams.
-  const firstUse = new Map<string, Map<string, number>>();
-  world.groups.forEach((g, gi) => {
-    const used = timelines.get(gi)?.used;
-    if (!used) return;
-    const m = firstUse.get(g) ?? new Map<string, number>();
-    for (const [id, t] of used) if (!(m.get(id)! <= t)) m.set(id, t);
-    firstUse.set(g, m);
-  });
   world.groups.forEach((g, gi) => {
     const tl = timelines.get(gi);
     if (!tl) return;
@@ -254,7 +251,7 @@ async function writeWorld(
       hour0: new Date(world.start).toISOString(),
       hourly_requests: new Array<number>(hours).fill(0),
       hourly_new_accounts: hourlyCounts(campaignCreated[g] ?? [], world.start, hours),
-      hourly_first_requests: hourlyCounts([...(firstUse.get(g)?.values() ?? [])], world.start, hours),
+      hourly_first_requests: hourlyCounts(campaignFirstUse[g] ?? [], world.start, hours),
     });
     if (tl.first < Infinity && (cur.first_request_at === null || tl.first < Date.parse(cur.first_request_at))) {
       cur.first_request_at = new Date(tl.first).toISOString();
